@@ -1,0 +1,60 @@
+/**
+ * The closed set of task error names that handlers raise and the compiler's Retry/Catch use.
+ *
+ * The first seven are AWS's own `ecs:ExecuteCommand` error names, reused verbatim; the rest are
+ * ours (design.md §4). Both the handler cores and the compiler import this module, so a name
+ * cannot drift between what is thrown and what a state machine catches.
+ */
+export const AWS_EXEC_ERROR_NAMES = [
+  'TargetNotConnectedException',
+  'ThrottlingException',
+  'ServerException',
+  'AccessDeniedException',
+  'ClusterNotFoundException',
+  'InvalidParameterException',
+  'ClientException',
+] as const;
+
+export const OWN_TASK_ERROR_NAMES = [
+  'CommandFailed',
+  'SessionInterrupted',
+  'ExecTimeout',
+  'PreflightFailed',
+  'NoTargets',
+  'ErrorBudgetExceeded',
+] as const;
+
+export const TASK_ERROR_NAMES = [...AWS_EXEC_ERROR_NAMES, ...OWN_TASK_ERROR_NAMES] as const;
+
+/** One of the task error names of design.md §4. */
+export type TaskErrorName = (typeof TASK_ERROR_NAMES)[number];
+
+/** The errors a step's `retry` covers: the others fail the same way again. */
+export const RETRYABLE_TASK_ERROR_NAMES = [
+  'TargetNotConnectedException',
+  'ThrottlingException',
+  'ServerException',
+  'CommandFailed',
+  'SessionInterrupted',
+  'ExecTimeout',
+] as const satisfies readonly TaskErrorName[];
+
+/** Whether `name` is one of the task error names. */
+export function isTaskErrorName(name: string): name is TaskErrorName {
+  return (TASK_ERROR_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * An error a handler lets escape to Step Functions.
+ *
+ * `name` is a task error name; `message` is the step's small result as JSON, so a Catch reads it
+ * the same on AWS (inside the Lambda error envelope) and locally.
+ */
+export class TaskError extends Error {
+  override readonly name: TaskErrorName;
+
+  constructor(name: TaskErrorName, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = name;
+  }
+}
