@@ -120,17 +120,23 @@ export function decode(frame: Uint8Array, options: DecodeOptions = {}): DecodeRe
   if (actualLength > maxPayloadBytes) {
     return fail('payload_too_large', `payload is ${actualLength} bytes; the limit is ${maxPayloadBytes}`);
   }
-  const messageType = readMessageType(frame.subarray(OFFSETS.messageType, OFFSETS.messageType + MESSAGE_TYPE_LENGTH));
+  const messageType = readMessageType(
+    frame.subarray(OFFSETS.messageType, OFFSETS.messageType + MESSAGE_TYPE_LENGTH),
+  );
   if (messageType === '') return fail('empty_message_type', 'MessageType is empty');
   const createdDate = Number(view.getBigUint64(OFFSETS.createdDate));
   const payload = frame.slice(PAYLOAD_OFFSET);
-  const unvalidated = messageType === MessageType.StartPublication || messageType === MessageType.PausePublication;
+  const unvalidated =
+    messageType === MessageType.StartPublication || messageType === MessageType.PausePublication;
   if (!unvalidated) {
     if (createdDate === 0) return fail('zero_created_date', 'CreatedDate is 0');
     if (payload.length > 0) {
       const expected = frame.subarray(OFFSETS.payloadDigest, OFFSETS.payloadDigest + DIGEST_LENGTH);
       if (!bytesEqual(expected, digestOf(payload))) {
-        return fail('bad_digest', `PayloadDigest does not match the SHA-256 of the ${payload.length}-byte payload`);
+        return fail(
+          'bad_digest',
+          `PayloadDigest does not match the SHA-256 of the ${payload.length}-byte payload`,
+        );
       }
     }
   }
