@@ -11,6 +11,5 @@ await build({
   target: 'node20',
   packages: 'external',
   sourcemap: true,
-  banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',
 });

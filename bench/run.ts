@@ -1,0 +1,28 @@
+/**
+ * `npm run bench`: runs the benchmarks and writes bench/results.json (git-ignored). Pass names
+ * (or prefixes) to run some: `npm run bench -- session exec`.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import '../lib/shared/polyfills.ts';
+import { BenchResults } from './results.ts';
+import { benchSession } from './session.ts';
+
+const BENCHES: Record<string, (results: BenchResults) => Promise<void>> = {
+  session: benchSession,
+};
+
+const wanted = process.argv.slice(2);
+const results = new BenchResults();
+const startedAt = new Date().toISOString();
+for (const [name, bench] of Object.entries(BENCHES)) {
+  if (wanted.length > 0 && !wanted.some((w) => name.startsWith(w))) continue;
+  await bench(results);
+}
+const file = path.join(import.meta.dirname, 'results.json');
+const document = {
+  ...results.records,
+  _meta: { startedAt, node: process.version, cpus: (await import('node:os')).cpus().length },
+};
+await writeFile(file, `${JSON.stringify(document, null, 2)}\n`);
+process.stderr.write(`wrote ${file}\n`);
