@@ -5,11 +5,13 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import '../lib/shared/polyfills.ts';
+import { benchExec } from './exec.ts';
 import { BenchResults } from './results.ts';
 import { benchSession } from './session.ts';
 
 const BENCHES: Record<string, (results: BenchResults) => Promise<void>> = {
   session: benchSession,
+  exec: benchExec,
 };
 
 const wanted = process.argv.slice(2);

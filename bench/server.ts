@@ -3,8 +3,17 @@
  * has a core to itself (the machine has two): either the local agent in `generate` mode, or a
  * bare `ws` server that pushes the same 1 KiB output frames without any protocol.
  *
+ * Three servers, all sending the same generated output in 1 KiB `output_stream_data` frames:
+ * - `bare`: pushes the pre-encoded frames over plain `ws` and closes: the transport's ceiling.
+ * - `replay`: a minimal agent: the same pre-encoded frames, then reads the client's acks and
+ *   sends `channel_closed` once every frame is acknowledged. Its per-frame work is the bare
+ *   server's, so the difference to `bare` is the client's own protocol work (digest checks,
+ *   acks, ordering): this is what session.throughput measures.
+ * - `agent`: the real local agent in `generate` mode (it builds, hashes and tracks every frame
+ *   itself, so it is usually the slower side).
+ *
  * Protocol with the parent (IPC): { kind: 'agent', bytes } → { streamUrl, tokenValue, sessionId };
- * { kind: 'bare', bytes } → { url }; { kind: 'exit' }.
+ * { kind: 'bare' | 'replay', bytes } → { url }; { kind: 'exit' }.
  */
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
@@ -35,15 +44,37 @@ function bareFrames(bytes: number): Uint8Array[] {
   return frames;
 }
 
-async function bareServer(bytes: number): Promise<string> {
+function channelClosed(): Uint8Array {
+  const messageId = randomUUID();
+  const payload = JSON.stringify({
+    MessageId: messageId,
+    CreatedDate: String(Date.now()),
+    DestinationId: 'ecs:bench_0_0',
+    SessionId: 'bench',
+    MessageType: 'channel_closed',
+    SchemaVersion: 1,
+    Output: '',
+  });
+  return encode({
+    messageType: MessageType.ChannelClosed,
+    schemaVersion: 1,
+    createdDate: Date.now(),
+    sequenceNumber: 0n,
+    flags: Flags.None,
+    messageId,
+    payloadType: PayloadType.None,
+    payload: new TextEncoder().encode(payload),
+  });
+}
+
+async function bareServer(bytes: number, replay: boolean): Promise<string> {
   const frames = bareFrames(bytes);
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   wss.once('connection', (socket) => {
     let next = 0;
-    // Respect back-pressure as a real server would, so the figure is the transport's, not a
-    // buffer's.
-    const pump = () => {
+    // Back-pressure as a real server applies it, so the figure is the transport's, not a buffer's.
+    const pump = (): void => {
       while (next < frames.length) {
         socket.send(frames[next++] as Uint8Array);
         if (socket.bufferedAmount > 4 * 1024 * 1024) {
@@ -51,13 +82,28 @@ async function bareServer(bytes: number): Promise<string> {
           return;
         }
       }
-      socket.close();
-      wss.close();
+      if (!replay) {
+        socket.close();
+        wss.close();
+      }
     };
-    pump();
+    if (!replay) {
+      pump();
+      return;
+    }
+    // The client's first message is the OpenDataChannel text frame; every binary one is an ack.
+    let acks = 0;
+    socket.on('message', (_data, isBinary) => {
+      if (!isBinary) pump();
+      else if (++acks === frames.length) {
+        socket.send(channelClosed());
+        socket.close();
+        wss.close();
+      }
+    });
   });
   const address = wss.address();
-  if (typeof address === 'string') throw new Error('unexpected pipe address');
+  if (address === null || typeof address === 'string') throw new Error('unexpected server address');
   return `ws://127.0.0.1:${address.port}/`;
 }
 
@@ -68,10 +114,12 @@ process.on('message', (message: { kind: string; bytes?: number }) => {
       process.exit(0);
     }
     if (message.kind === 'agent') {
-      const { streamUrl, tokenValue, sessionId } = agent.createSession({ generate: { bytes: message.bytes ?? 0 } });
+      const { streamUrl, tokenValue, sessionId } = agent.createSession({
+        generate: { bytes: message.bytes ?? 0 },
+      });
       process.send?.({ streamUrl, tokenValue, sessionId });
-    } else if (message.kind === 'bare') {
-      process.send?.({ url: await bareServer(message.bytes ?? 0) });
+    } else if (message.kind === 'bare' || message.kind === 'replay') {
+      process.send?.({ url: await bareServer(message.bytes ?? 0, message.kind === 'replay') });
     }
   })();
 });

@@ -45,15 +45,28 @@ async function bareRun(child: ChildProcess, bytes: number): Promise<number> {
   return bytes / MB / seconds;
 }
 
-async function sessionRun(child: ChildProcess, bytes: number, onOutput: (chunk: Uint8Array) => void) {
-  const session = await request<{ streamUrl: string; tokenValue: string; sessionId: string }>(child, {
-    kind: 'agent',
-    bytes,
-  });
+async function sessionRun(
+  child: ChildProcess,
+  bytes: number,
+  onOutput: (chunk: Uint8Array) => void,
+  peer: 'agent' | 'replay' = 'agent',
+) {
+  const session =
+    peer === 'agent'
+      ? await request<{ streamUrl: string; tokenValue: string; sessionId: string }>(child, {
+          kind: 'agent',
+          bytes,
+        })
+      : {
+          streamUrl: (await request<{ url: string }>(child, { kind: 'replay', bytes })).url,
+          tokenValue: 'bench',
+          sessionId: 'bench',
+        };
   const start = performance.now();
   const summary = await runSession({ ...session, onOutput });
   const seconds = (performance.now() - start) / 1000;
-  if (summary.bytesReceived !== bytes) throw new Error(`session received ${summary.bytesReceived} of ${bytes}`);
+  if (summary.bytesReceived !== bytes)
+    throw new Error(`session received ${summary.bytesReceived} of ${bytes}`);
   return { mbPerSecond: bytes / MB / seconds, summary };
 }
 
@@ -68,11 +81,14 @@ export async function benchSession(results: BenchResults): Promise<void> {
     const bytes = 64 * MB;
     await bareRun(child, 4 * MB); // warm-up
     await sessionRun(child, 4 * MB, () => {});
+    await sessionRun(child, 4 * MB, () => {}, 'replay');
     const bare: number[] = [];
     const session: number[] = [];
+    const agent: number[] = [];
     for (let i = 0; i < 3; i++) {
       bare.push(await bareRun(child, bytes));
-      session.push((await sessionRun(child, bytes, () => {})).mbPerSecond);
+      session.push((await sessionRun(child, bytes, () => {}, 'replay')).mbPerSecond);
+      agent.push((await sessionRun(child, bytes, () => {}, 'agent')).mbPerSecond);
     }
     const bareMedian = median(bare);
     const sessionMedian = median(session);
@@ -81,8 +97,15 @@ export async function benchSession(results: BenchResults): Promise<void> {
       frameBytes: 1024,
       runs: session,
       ratioToBareWs: Number((sessionMedian / bareMedian).toFixed(3)),
+      peer: 'replay: the same pre-encoded frames as bareWs, acks read, channel_closed once all are acked',
     });
     results.record('session.throughput.bareWs', bareMedian, 'MB/s', { bytes, frameBytes: 1024, runs: bare });
+    results.record('session.throughput.localAgent', median(agent), 'MB/s', {
+      bytes,
+      frameBytes: 1024,
+      runs: agent,
+      peer: 'the local agent in generate mode, in its own process (it builds and hashes every frame: the slower side)',
+    });
 
     // Memory: 200 MB through session + collector + a sink that discards; sample the heap.
     const total = 200 * MB;
@@ -91,7 +114,12 @@ export async function benchSession(results: BenchResults): Promise<void> {
     let peakHeap = heapBefore;
     let peakRss = process.memoryUsage().rss;
     let sunk = 0;
-    const collector = new OutputCollector({ marker: `__RB_${'0'.repeat(32)}__:`, sink: (chunk) => void (sunk += chunk.length) });
+    const collector = new OutputCollector({
+      marker: `__RB_${'0'.repeat(32)}__:`,
+      sink: (chunk) => {
+        sunk += chunk.length;
+      },
+    });
     const sampler = setInterval(() => {
       const usage = process.memoryUsage();
       peakHeap = Math.max(peakHeap, usage.heapUsed);

@@ -4,6 +4,9 @@ declare module 'asl-validator' {
     errors: Array<{ errorCode?: string; message: string }>;
     errorsText(sep?: string): string;
   }
-  function validator(definition: unknown, opts?: { checkPaths: boolean; checkArn: boolean }): ValidationResult;
+  function validator(
+    definition: unknown,
+    opts?: { checkPaths: boolean; checkArn: boolean },
+  ): ValidationResult;
   export = validator;
 }

@@ -79,7 +79,9 @@ function comparison(expr: BinaryExpr & { operator: ComparisonOperator }): Choice
   if (left.kind === 'reference' && right.kind === 'reference') {
     return compareReferences(left.reference, operator, right.reference);
   }
-  throw invalid(`a comparison operand is a ${left.kind === 'literal' || left.kind === 'reference' ? right.kind : left.kind} expression; operands are references or literals`);
+  throw invalid(
+    `a comparison operand is a ${left.kind === 'literal' || left.kind === 'reference' ? right.kind : left.kind} expression; operands are references or literals`,
+  );
 }
 
 function fold(left: Literal, operator: ComparisonOperator, right: Literal): boolean {
@@ -90,7 +92,9 @@ function fold(left: Literal, operator: ComparisonOperator, right: Literal): bool
       return left !== right;
   }
   if (typeof left !== typeof right || left === null || right === null || typeof left === 'boolean') {
-    throw invalid(`${JSON.stringify(left)} ${operator} ${JSON.stringify(right)} compares values without an order`);
+    throw invalid(
+      `${JSON.stringify(left)} ${operator} ${JSON.stringify(right)} compares values without an order`,
+    );
   }
   const l = left as string | number;
   const r = right as string | number;
@@ -131,7 +135,11 @@ function needsGuard(type: ValueType, family: Family): boolean {
   return type.nullable || familyOfType(type) !== family;
 }
 
-function compareToLiteral(reference: Reference, operator: ComparisonOperator, value: Literal): ChoiceRule | boolean {
+function compareToLiteral(
+  reference: Reference,
+  operator: ComparisonOperator,
+  value: Literal,
+): ChoiceRule | boolean {
   const variable = referencePath(reference);
   if (value === null) {
     if (operator === '==') return { Variable: variable, IsNull: true };
@@ -142,12 +150,21 @@ function compareToLiteral(reference: Reference, operator: ComparisonOperator, va
   if (family === 'Boolean' && operator !== '==' && operator !== '!=') {
     throw invalid(`${reference.path} ${operator} ${value} orders booleans`);
   }
-  const test: ChoiceRule = { Variable: variable, [`${family}${OPERATOR_SUFFIX[operator === '!=' ? '==' : operator]}`]: value };
-  const guarded = needsGuard(reference.type, family) ? and([{ Variable: variable, [TYPE_TEST[family]]: true }, test]) : test;
+  const test: ChoiceRule = {
+    Variable: variable,
+    [`${family}${OPERATOR_SUFFIX[operator === '!=' ? '==' : operator]}`]: value,
+  };
+  const guarded = needsGuard(reference.type, family)
+    ? and([{ Variable: variable, [TYPE_TEST[family]]: true }, test])
+    : test;
   return operator === '!=' ? not(guarded) : guarded;
 }
 
-function compareReferences(left: Reference, operator: ComparisonOperator, right: Reference): ChoiceRule | boolean {
+function compareReferences(
+  left: Reference,
+  operator: ComparisonOperator,
+  right: Reference,
+): ChoiceRule | boolean {
   const family = familyOfType(left.type) ?? familyOfType(right.type);
   const families: Family[] = family ? [family] : ['String', 'Numeric', 'Boolean'];
   const equality = operator === '==' || operator === '!=';
@@ -165,8 +182,17 @@ function compareReferences(left: Reference, operator: ComparisonOperator, right:
     });
   const alternatives = [...typed];
   // Two values that may both be null are equal when both are.
-  if (equality && (left.type.nullable || left.type.base === 'unknown') && (right.type.nullable || right.type.base === 'unknown')) {
-    alternatives.unshift(and([{ Variable: l, IsNull: true }, { Variable: r, IsNull: true }]));
+  if (
+    equality &&
+    (left.type.nullable || left.type.base === 'unknown') &&
+    (right.type.nullable || right.type.base === 'unknown')
+  ) {
+    alternatives.unshift(
+      and([
+        { Variable: l, IsNull: true },
+        { Variable: r, IsNull: true },
+      ]),
+    );
   }
   const rule = or(alternatives);
   return operator === '!=' ? not(rule) : rule;
@@ -188,7 +214,11 @@ function or(rules: readonly (ChoiceRule | boolean)[]): ChoiceRule | boolean {
 }
 
 /** `And`/`Or` with constants folded and nested operators of the same kind flattened. */
-function combine(key: 'And' | 'Or', rules: readonly (ChoiceRule | boolean)[], absorbing: boolean): ChoiceRule | boolean {
+function combine(
+  key: 'And' | 'Or',
+  rules: readonly (ChoiceRule | boolean)[],
+  absorbing: boolean,
+): ChoiceRule | boolean {
   const flat: ChoiceRule[] = [];
   for (const rule of rules) {
     if (rule === absorbing) return absorbing;

@@ -6,6 +6,7 @@ import type { Runbook } from '../runbook/model.ts';
 import { type ParseRunbookOptions, parseRunbook } from '../runbook/parse-runbook.ts';
 import type { AslDefinition } from './asl.ts';
 import { emitDefinition } from './emit.ts';
+import { CompileError } from './errors.ts';
 import { lowerRunbook } from './lower.ts';
 import type { CompileOptions } from './options.ts';
 import { type PlaceholderName, placeholdersOf } from './placeholders.ts';
@@ -14,32 +15,53 @@ import { type PlaceholderName, placeholdersOf } from './placeholders.ts';
 export interface CompiledRunbook {
   /** The ASL definition object (JSONPath; `${Placeholder}` tokens for deploy-time resources). */
   readonly definition: AslDefinition;
-  /** Its JSON text, for `DefinitionBody.fromString` and the goldens; ends with a newline. */
+  /** Its JSON text, indented, for people, the goldens and the CLI; ends with a newline. */
   readonly json: string;
+  /**
+   * The same JSON without whitespace, for `DefinitionBody.fromString`: about 60 % of `json`,
+   * and what Step Functions' 1 MB definition limit is checked against.
+   */
+  readonly compactJson: string;
   /** The placeholders the definition uses, sorted: the substitutions a deployment must give. */
   readonly placeholders: readonly PlaceholderName[];
 }
+
+/** Step Functions' limit on a state machine definition, in bytes. */
+export const MAX_DEFINITION_BYTES = 1_048_576;
 
 /**
  * Compiles a validated runbook to ASL. Pure and deterministic: no clock, randomness or
  * environment; compiling the same runbook twice gives identical JSON.
  *
- * Throws `CompileError` only for invalid options, a Step Functions limit the runbook exceeds,
- * or a model the validator would not produce.
+ * Throws `CompileError` only for invalid options, a Step Functions limit the runbook exceeds
+ * (`DEFINITION_TOO_LARGE`, `TEMPLATE_TOO_COMPLEX`), or a model the validator would not produce.
  *
  * @example
  * ```ts
  * const { runbook } = parseRunbook(source, { file });
- * const { json, placeholders } = compileRunbook(runbook);
+ * const { compactJson, placeholders } = compileRunbook(runbook);
  * new sfn.StateMachine(this, 'Runbook', {
- *   definitionBody: sfn.DefinitionBody.fromString(json),
+ *   definitionBody: sfn.DefinitionBody.fromString(compactJson),
  *   definitionSubstitutions: { ExecFnArn: execFn.functionArn, … },   // one per placeholder
  * });
  * ```
  */
 export function compileRunbook(runbook: Runbook, options?: CompileOptions): CompiledRunbook {
   const definition = lowerRunbook(runbook, options);
-  return { definition, json: emitDefinition(definition), placeholders: placeholdersOf(definition) };
+  const compactJson = emitDefinition(definition, { compact: true });
+  const bytes = Buffer.byteLength(compactJson, 'utf8');
+  if (bytes > MAX_DEFINITION_BYTES) {
+    throw new CompileError(
+      'DEFINITION_TOO_LARGE',
+      `runbook ${runbook.name} compiles to ${bytes} bytes of ASL; Step Functions accepts at most ${MAX_DEFINITION_BYTES} (about 140 fan-out steps): split it and call the parts with runbook steps`,
+    );
+  }
+  return {
+    definition,
+    json: emitDefinition(definition),
+    compactJson,
+    placeholders: placeholdersOf(definition),
+  };
 }
 
 /** Options of {@link compileRunbookSource}: the front end's and the compiler's. */
@@ -53,6 +75,7 @@ export interface CompileSourceResult {
   readonly runbook?: Runbook;
   readonly definition?: AslDefinition;
   readonly json?: string;
+  readonly compactJson?: string;
   readonly placeholders?: readonly PlaceholderName[];
   /** Every problem the front end found, sorted by position (warnings too). */
   readonly diagnostics: readonly Diagnostic[];
@@ -72,5 +95,9 @@ export function compileRunbookSource(source: string, options: CompileSourceOptio
   const { compile, ...parseOptions } = options;
   const parsed = parseRunbook(source, parseOptions);
   if (!parsed.runbook) return { diagnostics: parsed.diagnostics };
-  return { runbook: parsed.runbook, ...compileRunbook(parsed.runbook, compile), diagnostics: parsed.diagnostics };
+  return {
+    runbook: parsed.runbook,
+    ...compileRunbook(parsed.runbook, compile),
+    diagnostics: parsed.diagnostics,
+  };
 }

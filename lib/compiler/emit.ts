@@ -13,6 +13,17 @@ import { isPlaceholderName, PLACEHOLDER_KEYS, placeholderOf } from './placeholde
 
 const TOKEN_RE = /\$\{([A-Za-z][A-Za-z0-9_]*)\}/g;
 
+/** Options of {@link emitDefinition}. */
+export interface EmitOptions {
+  /**
+   * No whitespace and no final newline: the smallest text, for definitions near Step
+   * Functions' 1 MB limit.
+   *
+   * @default false
+   */
+  readonly compact?: boolean;
+}
+
 /**
  * The JSON text of a definition (or any JSON value built by the compiler).
  *
@@ -21,29 +32,37 @@ const TOKEN_RE = /\$\{([A-Za-z][A-Za-z0-9_]*)\}/g;
  * emitDefinition(lowerRunbook(runbook)); // '{\n  "Comment": "purge-temp-files…",\n  "StartAt": …'
  * ```
  */
-export function emitDefinition(definition: Json): string {
-  return `${write(definition, '', undefined)}\n`;
+export function emitDefinition(definition: Json, options: EmitOptions = {}): string {
+  return options.compact ? write(definition, undefined, undefined) : `${write(definition, '', undefined)}\n`;
 }
 
-function write(value: Json, indent: string, key: string | undefined): string {
+/** `indent` undefined: compact. */
+function write(value: Json, indent: string | undefined, key: string | undefined): string {
   if (value === null || typeof value === 'boolean') return String(value);
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new CompileError('INVALID_MODEL', `a definition holds the number ${value}`);
+    if (!Number.isFinite(value))
+      throw new CompileError('INVALID_MODEL', `a definition holds the number ${value}`);
     return JSON.stringify(value);
   }
   if (typeof value === 'string') return writeString(value, key);
-  const inner = `${indent}  `;
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
+    if (indent === undefined) return `[${value.map((item) => write(item, undefined, undefined)).join(',')}]`;
+    const inner = `${indent}  `;
     return `[\n${value.map((item) => `${inner}${write(item, inner, undefined)}`).join(',\n')}\n${indent}]`;
   }
   const entries = Object.entries(value);
   if (entries.length === 0) return '{}';
+  if (indent === undefined)
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${write(v, undefined, k)}`).join(',')}}`;
+  const inner = `${indent}  `;
   return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${write(v, inner, k)}`).join(',\n')}\n${indent}}`;
 }
 
 function writeString(value: string, key: string | undefined): string {
   const text = JSON.stringify(value);
   if (key !== undefined && PLACEHOLDER_KEYS.has(key) && placeholderOf(value)) return text;
-  return text.replace(TOKEN_RE, (token, name: string) => (isPlaceholderName(name) ? `\\u0024{${name}}` : token));
+  return text.replace(TOKEN_RE, (token, name: string) =>
+    isPlaceholderName(name) ? `\\u0024{${name}}` : token,
+  );
 }

@@ -9,6 +9,8 @@ export type CompileErrorCode =
   | 'INVALID_OPTION'
   /** A template needs more intrinsic functions than one Step Functions field allows. */
   | 'TEMPLATE_TOO_COMPLEX'
+  /** Even the compact definition exceeds Step Functions' 1 MB definition limit. */
+  | 'DEFINITION_TOO_LARGE'
   /** The model breaks an invariant the validator guarantees (a bug, not a user mistake). */
   | 'INVALID_MODEL';
 

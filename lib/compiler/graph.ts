@@ -62,7 +62,13 @@ function templateText(template: Template): string {
 }
 
 /** Nodes for `steps` (in `scope`), edges into `graph`; returns the entry node id. */
-function renderSteps(steps: readonly Step[], next: string, scope: Scope, graph: Graph, succeed: string): string {
+function renderSteps(
+  steps: readonly Step[],
+  next: string,
+  scope: Scope,
+  graph: Graph,
+  succeed: string,
+): string {
   const ids = steps.map((step) => (step.when ? `w_${step.id}` : `s_${step.id}`));
   steps.forEach((step, index) => {
     renderStep(step, ids[index + 1] ?? next, scope, graph, succeed);
@@ -82,7 +88,9 @@ function renderStep(step: Step, next: string, scope: Scope, graph: Graph, succee
     case 'exec': {
       const target = `${step.target.selector} ${templateText(step.target.value)}`;
       if (step.target.fanOut) {
-        scope.lines.push(`${node}[["${title}<br/>${label(`fan-out: ${target}, concurrency ${step.target.concurrency}`)}"]]`);
+        scope.lines.push(
+          `${node}[["${title}<br/>${label(`fan-out: ${target}, concurrency ${step.target.concurrency}`)}"]]`,
+        );
       } else {
         scope.lines.push(`${node}["${title}<br/>${label(`exec: ${target}`)}"]`);
       }
@@ -96,7 +104,9 @@ function renderStep(step: Step, next: string, scope: Scope, graph: Graph, succee
       break;
     case 'wait': {
       const what =
-        step.wait.kind === 'duration' ? formatDuration(step.wait.duration.ms) : `until ${templateText(step.wait.until)}`;
+        step.wait.kind === 'duration'
+          ? formatDuration(step.wait.duration.ms)
+          : `until ${templateText(step.wait.until)}`;
       scope.lines.push(`${node}[/"${title}<br/>${label(`wait ${what}`)}"/]`);
       break;
     }
@@ -117,7 +127,11 @@ function renderStep(step: Step, next: string, scope: Scope, graph: Graph, succee
       step.branches.forEach((branch, index) => {
         const inner: Scope = { lines: [] };
         const entry = renderSteps(branch.steps, join, inner, graph, join);
-        scope.lines.push(`subgraph b_${step.id}_${index + 1} ["branch ${index + 1}"]`, ...inner.lines.map(indent), 'end');
+        scope.lines.push(
+          `subgraph b_${step.id}_${index + 1} ["branch ${index + 1}"]`,
+          ...inner.lines.map(indent),
+          'end',
+        );
         graph.edges.push(`${node} --> ${entry}`);
       });
       scope.lines.push(`${join}[\\"join"/]`);

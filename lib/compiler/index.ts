@@ -6,21 +6,27 @@ export {
   type CompileSourceResult,
   compileRunbook,
   compileRunbookSource,
+  MAX_DEFINITION_BYTES,
 } from './compile.ts';
-export { emitDefinition } from './emit.ts';
+export { type EmitOptions, emitDefinition } from './emit.ts';
 export { CompileError, type CompileErrorCode } from './errors.ts';
 export { runbookToMermaid } from './graph.ts';
-export { APPROVAL_REJECTED, referencePath, stepPath, triggerDefaults } from './layout.ts';
+export { referencePath, stepPath, triggerDefaults } from './layout.ts';
 export {
+  type ConcurrencySplit,
   FIXED_STATE_NAMES,
   lowerRunbook,
   MAX_DISTRIBUTED_MAP_CONCURRENCY,
   MAX_INLINE_MAP_CONCURRENCY,
-  type ConcurrencySplit,
   splitConcurrency,
   TIMEOUT_BACKSTOP_MARGIN_SECONDS,
 } from './lower.ts';
-export { COMPILE_DEFAULTS, type CompileOptions, type ResolvedCompileOptions, resolveCompileOptions } from './options.ts';
+export {
+  COMPILE_DEFAULTS,
+  type CompileOptions,
+  type ResolvedCompileOptions,
+  resolveCompileOptions,
+} from './options.ts';
 export {
   type FixedPlaceholder,
   isPlaceholderName,

@@ -15,12 +15,6 @@ import type { ReferenceTarget, Runbook, Step } from '../runbook/model.ts';
 import { allSteps } from '../runbook/walk.ts';
 import type { JsonObject } from './asl.ts';
 
-/**
- * The error name a rejected approval fails its state with (SendTaskFailure). Not yet in
- * lib/shared/errors.ts, which holds the names handlers throw.
- */
-export const APPROVAL_REJECTED = 'ApprovalRejected';
-
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `base.key`, or `base['key']` when `key` is not an identifier. */
@@ -92,7 +86,10 @@ export function notRunValue(step: Step, referenced: ReadonlySet<string> | undefi
 }
 
 /** Every step's not-run value, in document order. */
-export function initialSteps(runbook: Runbook, referenced: ReadonlyMap<string, ReadonlySet<string>>): JsonObject {
+export function initialSteps(
+  runbook: Runbook,
+  referenced: ReadonlyMap<string, ReadonlySet<string>>,
+): JsonObject {
   const steps: JsonObject = {};
   for (const step of allSteps(runbook.steps)) steps[step.id] = notRunValue(step, referenced.get(step.id));
   return steps;

@@ -13,7 +13,7 @@
  * State names derive from step ids (`usage`, `purge.Batches`, `purge.Summary`); step ids are
  * identifiers, so a `.` suffix can never collide with another step's name.
  */
-import { RETRYABLE_TASK_ERROR_NAMES, TASK_ERROR_NAMES } from '../shared/errors.ts';
+
 import { rewriteCommand } from '../runbook/commands.ts';
 import type {
   ApprovalStep,
@@ -32,11 +32,12 @@ import type {
   WaitStep,
 } from '../runbook/model.ts';
 import { allSteps } from '../runbook/walk.ts';
+import { formatDuration } from '../shared/duration.ts';
+import { RETRYABLE_TASK_ERROR_NAMES, TASK_ERROR_NAMES, type TaskErrorName } from '../shared/errors.ts';
 import type { AslDefinition, AslState, AslStates, Json, JsonObject } from './asl.ts';
 import { lowerCondition } from './choice.ts';
 import { CompileError } from './errors.ts';
 import {
-  APPROVAL_REJECTED,
   initialSteps,
   memberPath,
   notRunOutputs,
@@ -97,6 +98,8 @@ interface Context {
 
 /** How a catchable state's errors are routed. */
 interface Failure {
+  /** Where the run goes on after the step failed; undefined when onFailure is `fail`. */
+  readonly after: string | undefined;
   /** The `Catch` of a state whose errors carry a step value (`parse`), or of any other state. */
   catches(parse?: readonly string[]): Json[] | undefined;
   /** The states the catches lead to (built once all catches are known). */
@@ -113,7 +116,11 @@ interface Failure {
  * ```
  */
 export function lowerRunbook(runbook: Runbook, options?: CompileOptions): AslDefinition {
-  const ctx: Context = { runbook, options: resolveCompileOptions(options), referenced: referencedOutputs(runbook) };
+  const ctx: Context = {
+    runbook,
+    options: resolveCompileOptions(options),
+    referenced: referencedOutputs(runbook),
+  };
   const { start, input, params, outputs } = FIXED_STATE_NAMES;
   const body = lowerSteps(ctx, runbook.steps, outputs, { succeed: outputs });
   const states: Named[] = [
@@ -157,15 +164,33 @@ export function lowerRunbook(runbook: Runbook, options?: CompileOptions): AslDef
     [outputs, outputsState(runbook)],
   ];
   const comment = runbook.description ? `${runbook.name}: ${runbook.description}` : runbook.name;
-  return { Comment: comment, StartAt: start, States: toStates(states) };
+  const definition: AslDefinition = { Comment: comment, StartAt: start, States: toStates(states) };
+  assertUniqueNames(definition, new Set());
+  return definition;
+}
+
+/** Step Functions wants state names unique across the whole definition, branches included. */
+function assertUniqueNames(machine: AslStates, seen: Set<string>): void {
+  for (const [name, state] of Object.entries(machine.States)) {
+    if (seen.has(name))
+      throw new CompileError('INVALID_MODEL', `two states are named "${name}"; step ids must be unique`);
+    seen.add(name);
+    if (state.Type === 'Parallel')
+      for (const branch of state.Branches as AslStates[]) assertUniqueNames(branch, seen);
+    if (state.Type === 'Map') assertUniqueNames(state.ItemProcessor as AslStates, seen);
+  }
 }
 
 function toStates(states: readonly Named[]): AslStates['States'] {
   const out: AslStates['States'] = {};
   for (const [name, state] of states) {
-    if (name in out) throw new CompileError('INVALID_MODEL', `two states are named "${name}"; step ids must be unique`);
+    if (name in out)
+      throw new CompileError('INVALID_MODEL', `two states are named "${name}"; step ids must be unique`);
     if (name.length > 80) {
-      throw new CompileError('INVALID_MODEL', `state name "${name}" is longer than Step Functions' 80 characters`);
+      throw new CompileError(
+        'INVALID_MODEL',
+        `state name "${name}" is longer than Step Functions' 80 characters`,
+      );
     }
     out[name] = state;
   }
@@ -259,15 +284,22 @@ function retriers(retry: Retry | undefined, errors: readonly string[]): Json[] |
  * the onFailure steps, which then continue with `next`.
  */
 function failureRouting(ctx: Context, step: Step, next: string, exits: Exits): Failure {
-  if (step.onFailure.kind === 'fail') return { catches: () => undefined, states: () => [] };
+  if (step.onFailure.kind === 'fail') return { after: undefined, catches: () => undefined, states: () => [] };
   const id = step.id;
   const path = stepPath(id);
   const errorPath = memberPath(path, 'error');
-  const handler = step.onFailure.kind === 'steps' ? lowerSteps(ctx, step.onFailure.steps, next, exits) : undefined;
+  const handler =
+    step.onFailure.kind === 'steps' ? lowerSteps(ctx, step.onFailure.steps, next, exits) : undefined;
   const after = handler ? handler.entry : next;
-  const names = { caught: `${id}.Caught`, parsed: `${id}.Parsed`, failed: `${id}.Failed`, errored: `${id}.Errored` };
+  const names = {
+    caught: `${id}.Caught`,
+    parsed: `${id}.Parsed`,
+    failed: `${id}.Failed`,
+    errored: `${id}.Errored`,
+  };
   let parses = false;
   return {
+    after,
     catches(parse) {
       const catches: Json[] = [];
       if (parse) {
@@ -299,7 +331,10 @@ function failureRouting(ctx: Context, step: Step, next: string, exits: Exits): F
               Next: names.failed,
             },
           ],
-          [names.failed, { Type: 'Pass', InputPath: memberPath(path, 'value'), ResultPath: path, Next: after }],
+          [
+            names.failed,
+            { Type: 'Pass', InputPath: memberPath(path, 'value'), ResultPath: path, Next: after },
+          ],
         );
       }
       states.push([
@@ -426,9 +461,15 @@ export interface ConcurrencySplit {
  * So an inline Map runs at most 40 × batchSize targets at once (1,000 by default).
  */
 export function splitConcurrency(concurrency: number, batchSize: number): ConcurrencySplit {
-  const mapConcurrency = Math.max(1, Math.min(MAX_INLINE_MAP_CONCURRENCY, Math.ceil(concurrency / batchSize)));
+  const mapConcurrency = Math.max(
+    1,
+    Math.min(MAX_INLINE_MAP_CONCURRENCY, Math.ceil(concurrency / batchSize)),
+  );
   const perBatch = Math.max(1, Math.min(batchSize, Math.floor(concurrency / mapConcurrency)));
-  const distributedConcurrency = Math.max(1, Math.min(MAX_DISTRIBUTED_MAP_CONCURRENCY, Math.floor(concurrency / perBatch)));
+  const distributedConcurrency = Math.max(
+    1,
+    Math.min(MAX_DISTRIBUTED_MAP_CONCURRENCY, Math.floor(concurrency / perBatch)),
+  );
   return { batchSize: perBatch, mapConcurrency, distributedConcurrency };
 }
 
@@ -461,7 +502,11 @@ function lowerFanOut(ctx: Context, step: ExecStep, next: string, exits: Exits): 
       },
       ResultPath: path,
     }),
-    { retry: retriers(step.retry, RETRYABLE_TASK_ERROR_NAMES), catches: failure.catches(TASK_ERROR_NAMES), next: names.route },
+    {
+      retry: retriers(step.retry, RETRYABLE_TASK_ERROR_NAMES),
+      catches: failure.catches(TASK_ERROR_NAMES),
+      next: names.route,
+    },
   );
 
   const route: AslState = {
@@ -476,15 +521,21 @@ function lowerFanOut(ctx: Context, step: ExecStep, next: string, exits: Exits): 
       ...eventBase(ctx, 'batch', step),
       'cluster.$': memberPath(path, 'cluster'),
     };
-    if (target.container) setField(selector, 'container', templateValue(target.container, { asString: true }));
+    if (target.container)
+      setField(selector, 'container', templateValue(target.container, { asString: true }));
     selector['taskIds.$'] = '$$.Map.Item.Value';
     selector.script = script;
     selector.env = env;
     selector.timeoutMs = step.timeout.ms;
     selector.concurrency = split.batchSize;
-    selector.ratePerSecond = Math.floor((ctx.options.execRatePerSecond / mapConcurrency) * 1000) / 1000 || 0.001;
+    selector.ratePerSecond =
+      Math.floor((ctx.options.execRatePerSecond / mapConcurrency) * 1000) / 1000 || 0.001;
     if (step.retry && step.retry.attempts > 1) {
-      const retry: JsonObject = { attempts: step.retry.attempts, intervalMs: step.retry.intervalMs, backoff: step.retry.backoff };
+      const retry: JsonObject = {
+        attempts: step.retry.attempts,
+        intervalMs: step.retry.intervalMs,
+        backoff: step.retry.backoff,
+      };
       if (step.retry.maxIntervalMs !== undefined) retry.maxIntervalMs = step.retry.maxIntervalMs;
       selector.retry = retry;
     }
@@ -550,7 +601,8 @@ function lowerFanOut(ctx: Context, step: ExecStep, next: string, exits: Exits): 
       Parameters: {
         ...eventBase(ctx, 'summary', step),
         'fanOut.$': path,
-        toleratedFailures: tolerated.kind === 'count' ? { count: tolerated.count } : { percent: tolerated.percent },
+        toleratedFailures:
+          tolerated.kind === 'count' ? { count: tolerated.count } : { percent: tolerated.percent },
         maxListedFailures: ctx.options.maxListedFailures,
       },
       ResultPath: path,
@@ -575,12 +627,28 @@ function lowerFanOut(ctx: Context, step: ExecStep, next: string, exits: Exits): 
 // approval, notify, wait
 // ---------------------------------------------------------------------------------------------
 
+const APPROVAL_REJECTED: TaskErrorName = 'ApprovalRejected';
+
+/**
+ * An approval: the approval function gets the task token; the decision (SendTaskSuccess or
+ * SendTaskFailure `ApprovalRejected`) ends the state. When nobody decides in time, AWS raises
+ * `States.Timeout`; `<id>.TimedOut` turns that into the rejection the language promises, then
+ * fails the run (`<id>.Rejected`) or goes on as onFailure says.
+ */
 function lowerApproval(ctx: Context, step: ApprovalStep, next: string, exits: Exits): Fragment {
+  const id = step.id;
+  const path = stepPath(id);
   const failure = failureRouting(ctx, step, next, exits);
+  const names = { timedOut: `${id}.TimedOut`, rejected: `${id}.Rejected` };
+  const timedOut = `no decision within ${formatDuration(step.timeout.ms)}`;
   const payload: JsonObject = { ...eventBase(ctx, 'approval', step), 'taskToken.$': '$$.Task.Token' };
   setField(payload, 'message', templateValue(step.message, { asString: true }));
   payload.approvers = [...step.approvers];
   payload.timeoutMs = step.timeout.ms;
+  const catches: Json[] = [
+    { ErrorEquals: ['States.Timeout'], ResultPath: memberPath(path, 'error'), Next: names.timedOut },
+    ...(failure.catches([APPROVAL_REJECTED]) ?? []),
+  ];
   const task = finish(
     withComment(step, {
       Type: 'Task',
@@ -588,11 +656,34 @@ function lowerApproval(ctx: Context, step: ApprovalStep, next: string, exits: Ex
       Parameters: { FunctionName: placeholderToken('ApprovalFnArn'), Payload: payload },
       TimeoutSeconds: seconds(step.timeout.ms),
       ResultSelector: succeededValue({ 'approvedBy.$': '$.approvedBy', 'comment.$': '$.comment' }),
-      ResultPath: stepPath(step.id),
+      ResultPath: path,
     }),
-    { catches: failure.catches([APPROVAL_REJECTED]), next },
+    { catches, next },
   );
-  return { entry: step.id, states: [[step.id, task], ...failure.states()] };
+  const states: Named[] = [
+    [id, task],
+    [
+      names.timedOut,
+      {
+        Type: 'Pass',
+        Parameters: {
+          status: 'failed',
+          exitCode: null,
+          outputs: notRunOutputs(step, ctx.referenced.get(id)),
+          error: {
+            name: APPROVAL_REJECTED,
+            message: timedOut,
+            hint: 'approve or reject sooner, or give the approval a longer timeout',
+          },
+        },
+        ResultPath: path,
+        Next: failure.after ?? names.rejected,
+      },
+    ],
+  ];
+  if (failure.after === undefined)
+    states.push([names.rejected, { Type: 'Fail', Error: APPROVAL_REJECTED, Cause: timedOut }]);
+  return { entry: id, states: [...states, ...failure.states()] };
 }
 
 function lowerNotify(ctx: Context, step: NotifyStep, next: string, exits: Exits): Fragment {
@@ -630,7 +721,10 @@ function lowerWait(step: WaitStep, next: string): Fragment {
     else {
       // Wait takes a path, not an intrinsic: compute the timestamp into the step's slot first.
       const until = `${id}.Until`;
-      states.push([until, { Type: 'Pass', Parameters: { 'until.$': value.dynamic }, ResultPath: path, Next: id }]);
+      states.push([
+        until,
+        { Type: 'Pass', Parameters: { 'until.$': value.dynamic }, ResultPath: path, Next: id },
+      ]);
       wait.TimestampPath = memberPath(path, 'until');
     }
   }
@@ -653,7 +747,8 @@ function lowerParallel(ctx: Context, step: ParallelStep, next: string, exits: Ex
   const branches: Json[] = step.branches.map((branch, index) => {
     const end = `${id}.Branch${index + 1}`;
     const body = lowerSteps(ctx, branch.steps, end, { succeed: end });
-    for (const nested of allSteps(branch.steps)) selector[`${nested.id}.$`] = memberPath(`$[${index}].steps`, nested.id);
+    for (const nested of allSteps(branch.steps))
+      selector[`${nested.id}.$`] = memberPath(`$[${index}].steps`, nested.id);
     return { StartAt: body.entry, States: toStates([...body.states, [end, { Type: 'Succeed' }]]) };
   });
   const parallel = finish(
@@ -717,7 +812,10 @@ function lowerFail(step: FailStep): Fragment {
     else {
       // aws-local-stepfunctions takes no intrinsic in CausePath: compute the cause first.
       const cause = `${id}.Cause`;
-      states.push([cause, { Type: 'Pass', Parameters: { 'cause.$': value.dynamic }, ResultPath: stepPath(id), Next: id }]);
+      states.push([
+        cause,
+        { Type: 'Pass', Parameters: { 'cause.$': value.dynamic }, ResultPath: stepPath(id), Next: id },
+      ]);
       fail.CausePath = memberPath(stepPath(id), 'cause');
     }
   }
@@ -728,6 +826,11 @@ function lowerFail(step: FailStep): Fragment {
 function lowerSucceed(step: SucceedStep, exits: Exits): Fragment {
   const value: JsonObject = succeededValue();
   if (step.message) setField(value, 'message', templateValue(step.message, { asString: true }));
-  const pass = withComment(step, { Type: 'Pass', Parameters: value, ResultPath: stepPath(step.id), Next: exits.succeed });
+  const pass = withComment(step, {
+    Type: 'Pass',
+    Parameters: value,
+    ResultPath: stepPath(step.id),
+    Next: exits.succeed,
+  });
   return { entry: step.id, states: [[step.id, pass]] };
 }

@@ -63,7 +63,10 @@ export function resolveCompileOptions(options: CompileOptions = {}): ResolvedCom
     }
   }
   const resolved = { ...COMPILE_DEFAULTS, ...stripUndefined(options) };
-  for (const [key, limit] of Object.entries(LIMITS) as [keyof CompileOptions, (typeof LIMITS)[keyof CompileOptions]][]) {
+  for (const [key, limit] of Object.entries(LIMITS) as [
+    keyof CompileOptions,
+    (typeof LIMITS)[keyof CompileOptions],
+  ][]) {
     const value = resolved[key];
     const ok =
       typeof value === 'number' &&

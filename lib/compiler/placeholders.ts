@@ -89,7 +89,10 @@ export function placeholdersOf(definition: unknown): PlaceholderName[] {
  * A copy of `definition` with each placeholder replaced by `values[name]`, as CloudFormation
  * does at deploy time; placeholders without a value stay as they are.
  */
-export function substitutePlaceholders<T>(definition: T, values: Readonly<Partial<Record<PlaceholderName, string>>>): T {
+export function substitutePlaceholders<T>(
+  definition: T,
+  values: Readonly<Partial<Record<PlaceholderName, string>>>,
+): T {
   return mapPlaceholders(definition, undefined, values) as T;
 }
 

@@ -8,7 +8,9 @@ import { CompileError } from './errors.ts';
 import { referencePath } from './layout.ts';
 
 /** A field's value: a literal, or what a `<key>.$` field evaluates (a path or an intrinsic). */
-export type FieldValue = { readonly literal: string | number | boolean | null } | { readonly dynamic: string };
+export type FieldValue =
+  | { readonly literal: string | number | boolean | null }
+  | { readonly dynamic: string };
 
 /** AWS allows at most ten intrinsic functions in one field. */
 const MAX_INTRINSICS = 10;

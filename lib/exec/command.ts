@@ -1,6 +1,6 @@
 /**
  * Builds the command string sent to the SSM agent for one run: a `sh -c` wrapper that makes the
- * user's script non-interactive and reports its exit status through a marker line.
+ * user's script non-interactive and reports its exit status through a marker.
  *
  * In ECS the agent runs no shell: it splits the command with google/shlex and execs `argv[0]`
  * under a PTY. So the whole run is one `sh -c '<wrapped>'` word pair, and `<wrapped>` is:
@@ -9,7 +9,7 @@
  * export PAGER=cat GIT_PAGER=cat MANPAGER=cat SYSTEMD_PAGER= AWS_PAGER= NO_COLOR=1 TERM=dumb
  * export RB_P_name='value'                     # each env entry, POSIX single-quoted
  * (eval '<script>') </dev/null                 # the user's script, POSIX single-quoted
- * printf "\n__RB_%s%s__:%s\n" <nonce half> <nonce half> "$?"
+ * printf "__RB_%s%s__:%s\n" <nonce half> <nonce half> "$?"
  * ```
  *
  * Why each piece:
@@ -27,6 +27,13 @@
  * - The marker is assembled by `printf` from pieces and never appears whole in the command text:
  *   the text can reach the output (the script's own `set -v`, `ps` or `/proc/<pid>/cmdline`, a
  *   terminal echo) and must not be read as the marker there.
+ * - The marker follows the script's last byte directly, with no newline before it: `printf hello`
+ *   arrives as `hello__RB_…__:0\r\n`, `echo hello` as `hello\r\n__RB_…`. The collector finds the
+ *   marker anywhere in the stream (its 128-bit nonce cannot turn up in output by chance), so the
+ *   output is exactly the script's bytes, and a line is complete, and streamed live, as soon as
+ *   its own newline arrives. A leading `\n` would make every trailing newline a possible start of
+ *   the marker line, held back until more output came: `echo started; sleep 20` would show
+ *   nothing for 20 s.
  * - ONLCR stays on (no `stty -onlcr`): the collector's CRLF→LF is its exact inverse.
  * - The agent resolves `{{ … }}` in command text, so every `{{` of the final command is written
  *   `{''{` inside the single-quoted word; shlex joins the pieces back into `{{` for sh.
@@ -127,7 +134,7 @@ export function buildCommand(input: BuildCommandInput): BuiltCommand {
       .join(' ')}`,
     ...Object.entries(env).map(([name, value]) => `export ${name}=${quotePosix(value)}`),
     `(eval ${quotePosix(script)}) </dev/null`,
-    `printf "\\n${MARKER_PREFIX}%s%s${MARKER_SUFFIX}%s\\n" ${nonce.slice(0, half)} ${nonce.slice(half)} "$?"`,
+    `printf "${MARKER_PREFIX}%s%s${MARKER_SUFFIX}%s\\n" ${nonce.slice(0, half)} ${nonce.slice(half)} "$?"`,
   ].join('\n');
   return { command: `sh -c ${quoteShlex(wrapped)}`, marker: markerFor(nonce) };
 }

@@ -141,6 +141,16 @@ export const EXEC_ERROR_HINTS = {
     retry: 'never',
     hint: 'More targets failed than the step tolerates ({detail}). See each failed target’s error.',
   },
+  CaptureFailed: {
+    retry: 'never',
+    hint:
+      'A capture of the step found nothing in the command’s output ({detail}). Check the regex or JSON ' +
+      'path against the output tail, or give the capture a `default`.',
+  },
+  ApprovalRejected: {
+    retry: 'never',
+    hint: 'The approval was rejected or no decision arrived before its timeout ({detail}).',
+  },
 } as const satisfies Record<string, ErrorTableRow>;
 
 /**

@@ -10,6 +10,7 @@
  * Targets already running finish normally; killing a command halfway could leave a container
  * worse off than letting it end.
  */
+import { setMaxListeners } from 'node:events';
 import { ExecUsageError } from './errors.ts';
 import { notStartedRecord } from './internal/records.ts';
 import type { ExecErrorInfo, ExecResult } from './result.ts';
@@ -194,6 +195,9 @@ export async function fanOut(
 
   // One controller for every target: the caller's signal, or a broken invariant, aborts them all.
   const controller = new AbortController();
+  // Every running target's SDK calls and session listen on it at once: that is by design, not
+  // the leak Node's default limit of 10 listeners warns about.
+  setMaxListeners(Math.max(10, concurrency * 8), controller.signal);
   const onOuterAbort = (): void => controller.abort(abortReason(options.signal as AbortSignal));
   if (options.signal?.aborted) onOuterAbort();
   else options.signal?.addEventListener('abort', onOuterAbort, { once: true });

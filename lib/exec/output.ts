@@ -3,11 +3,19 @@
  * output and exit code, chunk by chunk, in memory bounded by the tail size.
  *
  * The pipeline, per chunk: CRLF→LF (the exact inverse of the PTY's ONLCR, see
- * `internal/crlf.ts`), then the search for the exit-code marker line, then the output fans out to
- * the optional sink (raw bytes, escapes kept), the optional line listener (text, escapes kept)
- * and the text tail (escapes and CRs stripped). The marker, the `\n` its `printf` puts before it
- * and any prefix of it are held back until they are known to be the marker, so none of it ever
- * reaches the sink, the lines or the tail, whichever frames it straddles.
+ * `internal/crlf.ts`), then the search for the exit-code marker, then the output fans out to the
+ * optional sink (raw bytes, escapes kept), the optional line listener (text, escapes kept) and the
+ * text tail (escapes and CRs stripped).
+ *
+ * The command prints `<marker><status>\n` right after the script's last byte, with no newline of
+ * its own before it (see `command.ts`), and the marker is searched for anywhere in the stream. So
+ * the only bytes ever held back are a chunk's trailing suffix that is a proper prefix of the
+ * marker (it starts with `_`), until the next chunk shows whether the marker follows; none of the
+ * marker reaches the sink, the lines or the tail, whichever frames it straddles. A `\n` is never
+ * held: a line reaches `onLine` in the call to {@link OutputCollector.push} that brings its `\n`,
+ * which is what makes the live stream live (`echo started; sleep 20` shows `started` at once).
+ * The CRLF stage may hold a chunk's final `\r` until the next byte, but that never delays a line:
+ * the `\n` that completes a line is the byte that resolves the `\r` before it.
  *
  * @see ../../../shared/docs/design.md §4
  */
@@ -43,8 +51,9 @@ export interface OutputCollectorOptions {
   /** @default - no sink: only the tail is kept */
   readonly sink?: OutputSink;
   /**
-   * Called for every line of normalised output, escapes kept, for live streaming; the last line
-   * comes at {@link OutputCollector.end} with `newline: false` if the output did not end in `\n`.
+   * Called for every line of normalised output, escapes kept, for live streaming: a line comes in
+   * the {@link OutputCollector.push} that brings its `\n`, not later; the last line comes at
+   * {@link OutputCollector.end} with `newline: false` if the output did not end in `\n`.
    * @default - no line splitting
    */
   readonly onLine?: LineListener;
@@ -58,13 +67,13 @@ export interface OutputCollectorOptions {
 
 /** What a command produced, once its output ended. */
 export interface CollectedOutput {
-  /** The command's exit status, `null` when the marker line was not read whole. */
+  /** The command's exit status, `null` when the marker and its status line were not read whole. */
   readonly exitCode: number | null;
   /** Why `exitCode` is `null`; absent when it is a number. */
   readonly exitCodeReason?: string;
   /** The last `tailBytes` of the output as text, with escape sequences and CRs removed. */
   readonly tail: string;
-  /** Bytes of normalised output (CRLF→LF, escapes kept), the marker line excluded. */
+  /** Bytes of normalised output (CRLF→LF, escapes kept), the marker and its status excluded. */
   readonly totalBytes: number;
   /** The tail does not reach back to the output's first byte. */
   readonly truncated: boolean;
@@ -92,15 +101,22 @@ type CollectorState = 0 | 1 | 2;
  * Collects the output of one run: feed it every chunk of PTY bytes with {@link push}, then call
  * {@link end} when the session ends.
  *
- * The exit code is the number on the first marker line read whole (`\n<marker><digits>\n`).
- * Bytes after that line (a background job still writing to the terminal) are still output: they
- * reach the sink, lines and tail, and the exit code stands; as the marker line's leading `\n` is
- * removed, they continue the command's last line when that had no newline. Without a whole marker
- * line the exit code is `null` with a reason, never a guess; a marker line whose status is not 1
- * to 3 digits gives `null` too, and its bytes stay output.
+ * The exit code is the number after the first marker in the stream (`<marker><digits>\n`); the
+ * marker may come anywhere, right after output that had no final newline too. The bytes before
+ * it are the output, exactly as the program wrote them; the marker, the digits and their `\n` are
+ * removed. Bytes after that `\n` (a background job still writing to the terminal) are still
+ * output: they reach the sink, lines and tail, and the exit code stands; they join the output
+ * right after the program's last byte, so they continue its last line when that had no newline.
+ * Without a whole marker and status line the exit code is `null` with a reason, never a guess; a
+ * marker whose status is not 1 to 3 digits and a newline gives `null` too, and the bytes after the
+ * marker stay output.
+ *
+ * Lines are live: each reaches `onLine` as soon as its `\n` has been pushed, even when nothing
+ * follows for a long time. Only a trailing `_…` that may begin the marker is held between chunks.
  *
  * Memory stays O(`tailBytes` + `maxLineBytes`) whatever the output's size; chunks are scanned
- * with native searches and copied only where a CR has to go.
+ * with native searches, the held suffix costs at most a marker's length of work per chunk, and
+ * chunks are copied only where a CR has to go.
  *
  * @example
  * const { command, marker } = buildCommand({ script: 'make test' });
@@ -109,16 +125,21 @@ type CollectorState = 0 | 1 | 2;
  * const { exitCode, tail } = collector.end();
  */
 export class OutputCollector {
+  /** The marker's bytes. */
   readonly #pattern: Uint8Array;
-  /** Held bytes longer than this include part of the nonce: they are the marker, not output. */
-  readonly #fixedLength = 1 + MARKER_PREFIX.length;
+  /** KMP's table: `#fallback[i]` is the longest proper prefix of the marker's first i + 1 bytes that also ends them. */
+  readonly #fallback: Uint8Array;
   readonly #crlf = new CrlfNormalizer();
   readonly #tail: TextTail;
   readonly #lines: LineSplitter | undefined;
   readonly #sink: ((chunk: Uint8Array) => void) | undefined;
   #state: CollectorState = SCANNING;
-  /** A proper prefix of the pattern that ended the bytes seen so far. */
-  #held: Uint8Array | undefined;
+  /**
+   * How many bytes are held back: the output seen so far ends with `pattern[0..held)`, which may
+   * be the start of the marker. The held bytes are a prefix of the pattern, so only their count
+   * is kept. Always less than the pattern's length.
+   */
+  #held = 0;
   #status = '';
   #exitCode: number | null = null;
   #exitCodeReason: string | undefined;
@@ -133,15 +154,15 @@ export class OutputCollector {
       maxLineBytes: options.maxLineBytes ?? DEFAULTS.maxLineBytes,
     };
     validate(options, resolved);
-    // The pattern's only LF is its first byte (the marker is hex and underscores): the scan relies on it.
-    this.#pattern = new TextEncoder().encode(`\n${resolved.marker}`);
+    this.#pattern = new TextEncoder().encode(resolved.marker);
+    this.#fallback = fallbackTable(this.#pattern);
     this.#tail = new TextTail(resolved.tailBytes);
     this.#lines = resolved.onLine ? new LineSplitter(resolved.maxLineBytes, resolved.onLine) : undefined;
     const sink = resolved.sink;
     this.#sink = sink === undefined ? undefined : typeof sink === 'function' ? sink : (c) => sink.write(c);
   }
 
-  /** The exit code, as soon as the marker line has been read; `null` before that. */
+  /** The exit code, as soon as the marker and its status line have been read; `null` before that. */
   get exitCode(): number | null {
     return this.#exitCode;
   }
@@ -161,8 +182,9 @@ export class OutputCollector {
   /**
    * Ends the output and returns the result; calling it again returns the same result.
    *
-   * Bytes held back as a possible marker start are output after all, unless they already
-   * include part of the nonce: then they were the marker, cut off by the session's end.
+   * Bytes held back as a possible marker start (`_`, `__`, … `__RB_`) are output after all,
+   * unless they already include part of the nonce: then they were the marker, cut off by the
+   * session's end, and are dropped.
    */
   end(): CollectedOutput {
     if (this.#result) return this.#result;
@@ -170,17 +192,17 @@ export class OutputCollector {
     if (last.length > 0) this.#route(last);
     if (this.#state === SCANNING) {
       const held = this.#held;
-      this.#held = undefined;
-      if (held && held.length > this.#fixedLength) {
-        this.#exitCodeReason = 'the output ended inside the exit-code marker line: the session was cut';
+      this.#held = 0;
+      if (held > MARKER_PREFIX.length) {
+        this.#exitCodeReason = 'the output ended inside the exit-code marker: the session was cut';
       } else {
-        if (held) this.#emit(held);
+        if (held > 0) this.#emitHeld(held);
         this.#exitCodeReason =
-          'the output ended without the exit-code marker line: the session was cut, or the shell was ' +
+          'the output ended without the exit-code marker: the session was cut, or the shell was ' +
           'killed, before the command finished';
       }
     } else if (this.#state === READING_STATUS) {
-      this.#exitCodeReason = `the output ended inside the exit-code marker line (status so far: "${this.#status}")`;
+      this.#exitCodeReason = `the output ended inside the exit-code marker's status line (status so far: "${this.#status}")`;
     }
     this.#lines?.flush();
     this.#result = {
@@ -199,27 +221,9 @@ export class OutputCollector {
     else this.#scan(bytes);
   }
 
-  #scan(input: Uint8Array): void {
+  #scan(data: Uint8Array): void {
     const pattern = this.#pattern;
-    let data = input;
-    const held = this.#held;
-    if (held) {
-      const needed = pattern.length - held.length;
-      const compared = Math.min(needed, data.length);
-      if (matchesAt(data, 0, pattern, held.length, compared)) {
-        if (compared < needed) {
-          this.#held = concat(held, data);
-          return;
-        }
-        this.#held = undefined;
-        this.#state = READING_STATUS;
-        this.#readStatus(data.subarray(needed));
-        return;
-      }
-      // The held bytes hold the pattern's only LF at their start, so no match begins inside them.
-      this.#held = undefined;
-      data = concat(held, data);
-    }
+    if (this.#held > 0 && !this.#continueHeld(data)) return;
     const found = Buffer.from(data.buffer, data.byteOffset, data.byteLength).indexOf(pattern);
     if (found >= 0) {
       if (found > 0) this.#emit(data.subarray(0, found));
@@ -227,15 +231,73 @@ export class OutputCollector {
       this.#readStatus(data.subarray(found + pattern.length));
       return;
     }
-    // Only a suffix starting at the last LF can be the start of the pattern: it has one LF, first.
-    const lf = data.lastIndexOf(LF);
-    const suffix = data.length - lf;
-    if (lf >= 0 && suffix < pattern.length && matchesAt(data, lf, pattern, 0, suffix)) {
-      if (lf > 0) this.#emit(data.subarray(0, lf));
-      this.#held = data.slice(lf);
-      return;
+    // Only a suffix shorter than the marker can begin it, and it begins with the marker's first
+    // byte: most chunks have none in their last bytes and are handed on whole.
+    const window = Math.max(0, data.length - (pattern.length - 1));
+    const first = data.indexOf(pattern[0] as number, window);
+    const held = first < 0 ? 0 : this.#matchedAtEnd(data, first);
+    if (held < data.length) this.#emit(held === 0 ? data : data.subarray(0, data.length - held));
+    this.#held = held;
+  }
+
+  /**
+   * Reads the start of `data` after held bytes, far enough to decide whether they begin the marker.
+   *
+   * Returns true when the held bytes turned out to be output (they were emitted, and `data` is to
+   * be scanned from its start), false when `data` was used up: the marker was found, or `data`
+   * only extended the held prefix. Reads at most the marker's length of `data`.
+   */
+  #continueHeld(data: Uint8Array): boolean {
+    const pattern = this.#pattern;
+    const held = this.#held;
+    // `matched`: the longest suffix of (held bytes + data[0..read)) that is a prefix of the marker.
+    let matched = held;
+    let read = 0;
+    while (read < data.length && matched > read) {
+      matched = this.#advance(matched, data[read] as number);
+      read++;
+      if (matched === pattern.length) {
+        // The marker ends at data[read - 1]; it began inside the held bytes or at data[0].
+        this.#held = 0;
+        const before = held + read - pattern.length;
+        if (before > 0) this.#emitHeld(before);
+        this.#state = READING_STATUS;
+        this.#readStatus(data.subarray(read));
+        return false;
+      }
     }
-    this.#emit(data);
+    if (matched > read) {
+      // All of `data` went into a longer prefix; the held bytes it no longer covers are output.
+      const released = held + read - matched;
+      if (released > 0) this.#emitHeld(released);
+      this.#held = matched;
+      return false;
+    }
+    // No marker can begin inside the held bytes any more: they are output.
+    this.#held = 0;
+    this.#emitHeld(held);
+    return true;
+  }
+
+  /** The length of the longest suffix of `data[from..]` that is a proper prefix of the marker. */
+  #matchedAtEnd(data: Uint8Array, from: number): number {
+    let state = 0;
+    for (let i = from; i < data.length; i++) state = this.#advance(state, data[i] as number);
+    return state;
+  }
+
+  /** One step of the KMP automaton: the matched prefix length after `byte`. */
+  #advance(matched: number, byte: number): number {
+    const pattern = this.#pattern;
+    let state = matched;
+    while (state > 0 && pattern[state] !== byte) state = this.#fallback[state - 1] as number;
+    return pattern[state] === byte ? state + 1 : 0;
+  }
+
+  /** Emits the first `length` held bytes, which are the marker's first bytes. */
+  #emitHeld(length: number): void {
+    // A copy: a sink may keep or change the chunks it gets, and the pattern must stay intact.
+    this.#emit(this.#pattern.slice(0, length));
   }
 
   #readStatus(bytes: Uint8Array): void {
@@ -305,18 +367,16 @@ function validate(options: OutputCollectorOptions, resolved: ResolvedOptions): v
   }
 }
 
-function matchesAt(data: Uint8Array, at: number, pattern: Uint8Array, from: number, length: number): boolean {
-  for (let i = 0; i < length; i++) {
-    if (data[at + i] !== pattern[from + i]) return false;
+/** The KMP fallback table of `pattern`: for each end, the longest proper prefix that is also a suffix. */
+function fallbackTable(pattern: Uint8Array): Uint8Array {
+  const table = new Uint8Array(pattern.length);
+  let length = 0;
+  for (let i = 1; i < pattern.length; i++) {
+    while (length > 0 && pattern[i] !== pattern[length]) length = table[length - 1] as number;
+    if (pattern[i] === pattern[length]) length++;
+    table[i] = length;
   }
-  return true;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+  return table;
 }
 
 function decodeSome(bytes: Uint8Array, from: number): string {

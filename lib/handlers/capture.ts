@@ -13,15 +13,21 @@ import type { CaptureSpec, JsonScalar } from './events.ts';
 /** How much of the end of the output captures read: 1 MiB. */
 export const CAPTURE_WINDOW_BYTES = 1_048_576;
 
+/** What the captures of a step found. */
+export interface AppliedCaptures {
+  /** Every capture's value: the one found, else its `default`, else `null`. */
+  readonly values: Record<string, JsonScalar>;
+  /** Captures that found nothing and have no `default`: the step fails (docs/runbooks.md#capture). */
+  readonly missing: readonly { readonly name: string; readonly reason: string }[];
+}
+
 /**
- * Every capture's value: found in `output`, else its `default`, else `null`. With no output (the
- * step failed), every capture takes its default, else `null`.
+ * Applies captures to a successful step's `output`. With no output (the step failed), every
+ * capture takes its default, else `null`, and nothing counts as missing.
  */
-export function applyCaptures(
-  captures: readonly CaptureSpec[],
-  output: string | undefined,
-): Record<string, JsonScalar> {
+export function applyCaptures(captures: readonly CaptureSpec[], output: string | undefined): AppliedCaptures {
   const values: Record<string, JsonScalar> = {};
+  const missing: { name: string; reason: string }[] = [];
   for (const capture of captures) {
     if (output === undefined) {
       values[capture.name] = capture.default ?? null;
@@ -29,7 +35,11 @@ export function applyCaptures(
     }
     // lib/runbook reads only `extract`, `type` and `default`; a spec has no source ranges.
     const found = extractCapture(output, capture as Pick<Capture, 'extract' | 'type' | 'default'> as Capture);
-    values[capture.name] = found.ok ? found.value : null;
+    if (found.ok) values[capture.name] = found.value;
+    else {
+      values[capture.name] = null;
+      missing.push({ name: capture.name, reason: found.reason });
+    }
   }
-  return values;
+  return { values, missing };
 }

@@ -57,7 +57,7 @@ export interface RunbookInput {
 
 /** What went wrong in a failed step. */
 export interface StepError {
-  /** A task error name, `ApprovalRejected`, or a `States.*` / `Lambda.*` error name. */
+  /** A task error name (lib/shared/errors.ts), or a `States.*` / `Lambda.*` error name. */
   readonly name: string;
   /** For `States.*` errors, the raw `Cause`. */
   readonly message: string;
@@ -177,8 +177,7 @@ export interface RetrySpec {
  * `TaskError` (CommandFailed, ExecTimeout, SessionInterrupted, PreflightFailed, NoTargets, or an
  * AWS error name) whose message is the same value with `status: 'failed'`, `exitCode` as known,
  * captures at their defaults (else `null`) and `error` set. A capture that finds nothing and
- * has no `default` fails the step too (docs/runbooks.md#capture); lib/shared/errors.ts has no
- * name for that yet.
+ * has no `default` fails the step with `CaptureFailed` (docs/runbooks.md#capture).
  */
 export interface ExecEvent extends StepEventBase {
   readonly kind: 'exec';
@@ -304,10 +303,12 @@ export interface SummaryEvent extends StepEventBase {
  * The `Payload` of an approval state (`arn:aws:states:::lambda:invoke.waitForTaskToken` with
  * `FunctionName: ${ApprovalFnArn}`, state `<id>`). The function records the request (and
  * tells the approvers); its return value is ignored. The state waits for the decision until
- * its `TimeoutSeconds` (then `States.Timeout`).
+ * its `TimeoutSeconds`; the compiled `<id>.TimedOut` state turns AWS's `States.Timeout` into
+ * an `ApprovalRejected` failure ("no decision within …").
  *
  * Locally the runner overrides the state by name: its handler receives `{ FunctionName,
- * Payload }` and returns the {@link ApprovalDecision} or throws `ApprovalRejected`.
+ * Payload }` and returns the {@link ApprovalDecision}, or throws `ApprovalRejected` (wrapped
+ * like every handler error) on a rejection or when `timeoutMs` passes without a decision.
  */
 export interface ApprovalEvent extends StepEventBase {
   readonly kind: 'approval';

@@ -40,7 +40,10 @@ export interface OutputStore {
    * Writes a large fan-out's batches for a Distributed Map's ItemReader. A store without it
    * keeps every fan-out inline (the local runner runs a Distributed Map's iterations inline).
    */
-  writeItems?(location: OutputLocation, batches: readonly (readonly string[])[]): Promise<BucketTargets['items']>;
+  writeItems?(
+    location: OutputLocation,
+    batches: readonly (readonly string[])[],
+  ): Promise<BucketTargets['items']>;
   /** Reads a Distributed Map's ResultWriter output: each child's batch result. */
   readResults?(details: { readonly Bucket: string; readonly Key: string }): Promise<BatchResult[]>;
 }

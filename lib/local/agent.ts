@@ -241,9 +241,9 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
         return { status: 409, reason: `session ${sessionId} already has a client` };
       return undefined;
     },
-    accept(sessionId, socket: WebSocket) {
+    accept(sessionId, socket: WebSocket, transport) {
       const session = sessions.get(sessionId);
-      if (session) session.attach(socket);
+      if (session) session.attach(socket, transport);
       else socket.terminate();
     },
     refused() {

@@ -67,12 +67,15 @@ function lengthOf(field: (typeof FIELD_LENGTHS)[number][0]): number {
 
 // `crypto.hash` (Node ≥ 20.12) is the one-shot form: about 40 % cheaper per 1 KiB frame than a
 // Hash object, which matters at 100k+ frames a second.
-const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer })
-  .hash;
+const oneShotHash = (
+  nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }
+).hash;
 
 /** SHA-256 of `payload`. */
 export function digestOf(payload: Uint8Array): Uint8Array {
-  return oneShotHash ? oneShotHash('sha256', payload, 'buffer') : nodeCrypto.createHash('sha256').update(payload).digest();
+  return oneShotHash
+    ? oneShotHash('sha256', payload, 'buffer')
+    : nodeCrypto.createHash('sha256').update(payload).digest();
 }
 
 /** Encodes one message into a frame (120 + payload bytes). */

@@ -2,7 +2,8 @@
  * The closed set of task error names that handlers raise and the compiler's Retry/Catch use.
  *
  * The first seven are AWS's own `ecs:ExecuteCommand` error names, reused verbatim; the rest are
- * ours (design.md §4). Both the handler cores and the compiler import this module, so a name
+ * ours (design.md §4, plus `CaptureFailed`: a capture found nothing and has no default, and
+ * `ApprovalRejected`: an approval was rejected or timed out). Both the handler cores and the compiler import this module, so a name
  * cannot drift between what is thrown and what a state machine catches.
  */
 export const AWS_EXEC_ERROR_NAMES = [
@@ -22,6 +23,8 @@ export const OWN_TASK_ERROR_NAMES = [
   'PreflightFailed',
   'NoTargets',
   'ErrorBudgetExceeded',
+  'CaptureFailed',
+  'ApprovalRejected',
 ] as const;
 
 export const TASK_ERROR_NAMES = [...AWS_EXEC_ERROR_NAMES, ...OWN_TASK_ERROR_NAMES] as const;

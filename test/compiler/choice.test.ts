@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: placeholders are ${Name} and runbook expressions ${{ … }}
 import { describe, expect, it } from 'vitest';
 import { compileRunbook } from '../../lib/compiler/index.ts';
 import type { LocalHandler } from './helpers.ts';
@@ -90,17 +91,42 @@ describe('lowerCondition', () => {
   it.each([
     [
       'steps.first.exitCode == 0',
-      { And: [{ Variable: exit, IsNumeric: true }, { Variable: exit, NumericEquals: 0 }] },
+      {
+        And: [
+          { Variable: exit, IsNumeric: true },
+          { Variable: exit, NumericEquals: 0 },
+        ],
+      },
     ],
     [
       'steps.first.exitCode != 0',
-      { Not: { And: [{ Variable: exit, IsNumeric: true }, { Variable: exit, NumericEquals: 0 }] } },
+      {
+        Not: {
+          And: [
+            { Variable: exit, IsNumeric: true },
+            { Variable: exit, NumericEquals: 0 },
+          ],
+        },
+      },
     ],
     [
       'steps.first.exitCode > params.n',
-      { And: [{ Variable: exit, IsNumeric: true }, { Variable: exit, NumericGreaterThanPath: '$.params.n' }] },
+      {
+        And: [
+          { Variable: exit, IsNumeric: true },
+          { Variable: exit, NumericGreaterThanPath: '$.params.n' },
+        ],
+      },
     ],
-    ["steps.child.outputs.v == 'ok'", { And: [{ Variable: child, IsString: true }, { Variable: child, StringEquals: 'ok' }] }],
+    [
+      "steps.child.outputs.v == 'ok'",
+      {
+        And: [
+          { Variable: child, IsString: true },
+          { Variable: child, StringEquals: 'ok' },
+        ],
+      },
+    ],
   ])('guards %s with a type test when the reference may hold another type', (expression, rule) => {
     expect(ruleOf(`\${{ ${expression} }}`)).toEqual(rule);
   });
@@ -149,7 +175,12 @@ describe('lowerCondition', () => {
   describe('in aws-local-stepfunctions', () => {
     const first: LocalHandler = () => ({ status: 'succeeded', exitCode: 0, outputs: { c: 7 } });
     const failedFirst: LocalHandler = () => {
-      throw taskError('SessionInterrupted', { status: 'failed', exitCode: null, outputs: { c: 0 }, error: { name: 'SessionInterrupted', message: 'cut' } });
+      throw taskError('SessionInterrupted', {
+        status: 'failed',
+        exitCode: null,
+        outputs: { c: 0 },
+        error: { name: 'SessionInterrupted', message: 'cut' },
+      });
     };
     const childRun: LocalHandler = () => ({ Output: { outputs: { v: 'ok', w: 'ok' }, steps: {} } });
 
@@ -169,7 +200,12 @@ describe('lowerCondition', () => {
       const when = label.replace(/ \(first failed\)$/, '');
       const { definition } = compileRunbook(model(runbookWith(when)));
 
-      const output = await runLocal(definition, { params }, { first: firstHandler, child: childRun }, { x: 0 });
+      const output = await runLocal(
+        definition,
+        { params },
+        { first: firstHandler, child: childRun },
+        { x: 0 },
+      );
 
       expect((output.steps as Record<string, { status: string }>).x?.status).toBe(status);
     });

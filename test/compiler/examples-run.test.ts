@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: placeholders are ${Name} and runbook expressions ${{ … }}
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,7 +32,11 @@ interface Canned {
 }
 
 /** Canned results for every Task state of a definition, recording each call. */
-function cannedHandlers(definition: AslDefinition, canned: Canned, calls: [string, unknown][]): Record<string, LocalHandler> {
+function cannedHandlers(
+  definition: AslDefinition,
+  canned: Canned,
+  calls: [string, unknown][],
+): Record<string, LocalHandler> {
   const handlers: Record<string, LocalHandler> = {};
   for (const task of taskStatesOf(definition)) {
     handlers[task.name] = ((input: unknown) => {
@@ -51,9 +56,17 @@ function cannedHandlers(definition: AslDefinition, canned: Canned, calls: [strin
           return { status: 'succeeded', exitCode: 0, outputs: canned.captures?.[event.stepId] ?? {} };
         }
         case 'targets':
-          return { cluster: (input as TargetsEvent).target.cluster ?? 'default', total: 3, batches: [['t1', 't2'], ['t3']] };
+          return {
+            cluster: (input as TargetsEvent).target.cluster ?? 'default',
+            total: 3,
+            batches: [['t1', 't2'], ['t3']],
+          };
         case 'batch':
-          return (input as BatchEvent).taskIds.map((taskId) => ({ taskId, exitCode: 0, status: 'succeeded' }));
+          return (input as BatchEvent).taskIds.map((taskId) => ({
+            taskId,
+            exitCode: 0,
+            status: 'succeeded',
+          }));
         case 'summary': {
           const event = input as SummaryEvent;
           const failed = canned.budgetExceeded?.[event.stepId];
@@ -121,7 +134,10 @@ describe('compiled examples in aws-local-stepfunctions', () => {
     const output = await runLocal(definition, { params: { service: 'api', reason: 'stale' } }, handlers);
 
     // Assert
-    const approval = calls.find(([name]) => name === 'approve')?.[1] as { FunctionName: string; Payload: ApprovalEvent };
+    const approval = calls.find(([name]) => name === 'approve')?.[1] as {
+      FunctionName: string;
+      Payload: ApprovalEvent;
+    };
     expect(approval.FunctionName).toBe('${ApprovalFnArn}');
     expect(approval.Payload.taskToken).toBe('local-token');
     expect(approval.Payload.message).toBe(
@@ -130,7 +146,10 @@ describe('compiled examples in aws-local-stepfunctions', () => {
     expect(approval.Payload.timeoutMs).toBe(15 * 60_000);
     expect(output.outputs).toEqual({ entriesBefore: 12, entriesAfter: 0, flushedTasks: 3 });
     const steps = output.steps as Record<string, { outputs: unknown }>;
-    expect(steps.approve?.outputs).toEqual({ approvedBy: 'arn:aws:iam::000000000000:user/lead', comment: 'go' });
+    expect(steps.approve?.outputs).toEqual({
+      approvedBy: 'arn:aws:iam::000000000000:user/lead',
+      comment: 'go',
+    });
   });
 
   it('skips the restart in incident-api-5xx when the numbers stay below the thresholds', async () => {
@@ -139,7 +158,10 @@ describe('compiled examples in aws-local-stepfunctions', () => {
     const calls: [string, unknown][] = [];
     const captures = { api_errors: { errors: 5, load: 0.5 }, worker_queue: { depth: 3 } };
     const handlers = cannedHandlers(definition, { captures }, calls);
-    const trigger = { type: 'alarm', alarm: { name: 'api-5xx-high', state: 'ALARM', reason: 'threshold crossed' } };
+    const trigger = {
+      type: 'alarm',
+      alarm: { name: 'api-5xx-high', state: 'ALARM', reason: 'threshold crossed' },
+    };
 
     // Act
     const output = await runLocal(definition, { trigger }, handlers);

@@ -4,7 +4,7 @@
  */
 import validator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { AslDefinition, AslState, CompileOptions, CompiledRunbook } from '../../lib/compiler/index.ts';
+import type { AslDefinition, AslState, CompiledRunbook, CompileOptions } from '../../lib/compiler/index.ts';
 import { compileRunbook } from '../../lib/compiler/index.ts';
 import { formatDiagnostic } from '../../lib/runbook/diagnostics.ts';
 import type { Runbook } from '../../lib/runbook/model.ts';
@@ -62,7 +62,8 @@ function searchState(states: Record<string, AslState>, name: string): AslState |
 export function* strings(value: unknown, key?: string): Generator<[string | undefined, string]> {
   if (typeof value === 'string') yield [key, value];
   else if (Array.isArray(value)) for (const item of value) yield* strings(item, key);
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) yield* strings(v, k);
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) yield* strings(v, k);
 }
 
 /** A task handler for aws-local-stepfunctions: receives the resolved Parameters. */
@@ -70,7 +71,11 @@ export type LocalHandler = (input: never) => unknown;
 
 /** The context the local runner passes: the engine makes no execution id or task token. */
 export const LOCAL_CONTEXT = {
-  Execution: { Id: 'arn:aws:states:eu-west-1:000000000000:execution:t:run-1', Name: 'run-1', StartTime: '2030-01-01T00:00:00Z' },
+  Execution: {
+    Id: 'arn:aws:states:eu-west-1:000000000000:execution:t:run-1',
+    Name: 'run-1',
+    StartTime: '2030-01-01T00:00:00Z',
+  },
   Task: { Token: 'local-token' },
 };
 

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type IPty, spawn } from 'node-pty';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildCommand } from '../../lib/exec/command.ts';
@@ -12,9 +15,15 @@ interface PtyRun extends CollectedOutput {
 
 const live = new Set<IPty>();
 
+interface PtyOptions {
+  readonly env?: Readonly<Record<string, string>>;
+  /** Also called for each line, as it arrives. */
+  readonly onLine?: (line: string, newline: boolean) => void;
+}
+
 /** Runs a script as the SSM agent does: shlex-split, argv[0] exec'd under a PTY with TERM=xterm-256color. */
-function runInPty(script: string): Promise<PtyRun> {
-  const built = buildCommand({ script });
+function runInPty(script: string, options: PtyOptions = {}): Promise<PtyRun> {
+  const built = buildCommand({ script, ...(options.env ? { env: options.env } : {}) });
   const [file, ...args] = agentArgv(built.command);
   const sink: Buffer[] = [];
   const raw: Buffer[] = [];
@@ -22,7 +31,10 @@ function runInPty(script: string): Promise<PtyRun> {
   const collector = new OutputCollector({
     marker: built.marker,
     sink: (chunk) => sink.push(Buffer.from(chunk)),
-    onLine: (line, newline) => lines.push([line, newline]),
+    onLine: (line, newline) => {
+      lines.push([line, newline]);
+      options.onLine?.(line, newline);
+    },
   });
   const term = spawn(file as string, args, {
     cols: 80,
@@ -52,9 +64,12 @@ function runInPty(script: string): Promise<PtyRun> {
 }
 
 describe('buildCommand under a PTY', () => {
+  let dir: string | undefined;
   afterEach(() => {
     for (const term of live) term.kill();
     live.clear();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
   });
 
   it.each([
@@ -91,6 +106,30 @@ describe('buildCommand under a PTY', () => {
     expect(run.totalBytes).toBe(expected.length);
     expect(run.lines).toHaveLength(500);
     expect(run.lines.at(-1)).toEqual(['500', true]);
+    expect(run.exitCode).toBe(0);
+  });
+
+  it('streams a line while the command is still running, before its marker', async () => {
+    // Arrange: the script prints a line, then waits until the test has seen that line live.
+    dir = mkdtempSync(join(tmpdir(), 'rb-command-pty-'));
+    const go = join(dir, 'go');
+    const script =
+      'echo started; i=0; while [ ! -e "$RB_P_go" ] && [ $i -lt 60 ]; do sleep 0.05; i=$((i+1)); done; echo "waited $i"';
+    const seenLive: string[] = [];
+    const onLine = (line: string) => {
+      seenLive.push(line);
+      if (line === 'started') writeFileSync(go, '');
+    };
+
+    // Act
+    const run = await runInPty(script, { env: { RB_P_go: go }, onLine });
+
+    // Assert: the go file was written while the loop ran, so `started` came before the loop's end.
+    expect(existsSync(go)).toBe(true);
+    expect(run.lines[0]).toEqual(['started', true]);
+    expect(run.lines[1]?.[0]).toMatch(/^waited \d+$/);
+    expect(run.lines[1]?.[0]).not.toBe('waited 60');
+    expect(seenLive).toEqual(['started', run.lines[1]?.[0]]);
     expect(run.exitCode).toBe(0);
   });
 });

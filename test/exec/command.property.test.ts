@@ -73,7 +73,7 @@ describe('buildCommand', () => {
         const child = spawnSync(argv[0] as string, argv.slice(1), { cwd: dir, timeout: 10_000 });
 
         // Assert
-        const expected = `${values.map((v) => `${v}\0`).join('')}\n${built.marker}0\n`;
+        const expected = `${values.map((v) => `${v}\0`).join('')}${built.marker}0\n`;
         expect(child.stdout.toString('utf8')).toBe(expected);
         expect(existsSync(join(dir, 'canary'))).toBe(false);
         expect(built.command).not.toContain('{{');
@@ -89,7 +89,7 @@ describe('buildCommand', () => {
 
     const child = spawnSync(argv[0] as string, argv.slice(1), { cwd: dir, timeout: 10_000 });
 
-    expect(child.stdout.toString('utf8')).toBe(`${big}\n${built.marker}0\n`);
+    expect(child.stdout.toString('utf8')).toBe(`${big}${built.marker}0\n`);
     expect(existsSync(join(dir, 'canary'))).toBe(false);
   });
 

@@ -78,6 +78,25 @@ describe('buildCommand', () => {
     expect(wrapped).not.toContain('ab'.repeat(16));
   });
 
+  it.each(
+    SHELLS.flatMap((shell) => [
+      [shell.name, 'printf hello', 'hello', shell.argv0] as const,
+      [shell.name, 'echo hello', 'hello\n', shell.argv0] as const,
+      [shell.name, 'true', '', shell.argv0] as const,
+    ]),
+  )(
+    'prints under %s the marker right after the last byte of %j, with no newline of its own',
+    (_shell, script, output, argv0) => {
+      const built = buildCommand({ script });
+
+      const run = runBuilt(built, { argv0 });
+
+      expect(run.raw.toString('utf8')).toBe(`${output}${built.marker}0\n`);
+      expect(run.output).toBe(output);
+      expect(run.exitCode).toBe(0);
+    },
+  );
+
   it('makes a new marker for every run when no random source is given', () => {
     const markers = new Set(Array.from({ length: 20 }, () => buildCommand({ script: 'true' }).marker));
 

@@ -4,7 +4,7 @@ import { type CollectedOutput, OutputCollector } from '../../lib/exec/output.ts'
 
 const MARKER = `__RB_${'89abcdef01234567'.repeat(2)}__:`;
 const enc = (text: string) => new TextEncoder().encode(text);
-const PATTERN = enc(`\n${MARKER}`);
+const PATTERN = enc(MARKER);
 
 /** Byte pieces that stress each stage: CR/LF pairs, escapes, multi-byte characters, marker starts. */
 const piece = fc.oneof(
@@ -24,7 +24,7 @@ const piece = fc.oneof(
         '\x1bP',
         '\x07',
       ],
-      ...['é', '€', '😀', 'plain text ', '__RB_', '__:0\n'],
+      ...['é', '€', '😀', 'plain text ', '_', '__', '___', '__RB_', '__:0\n'],
     )
     .map(enc),
   fc.integer({ min: 1, max: PATTERN.length - 1 }).map((length) => PATTERN.slice(0, length)),
@@ -88,7 +88,7 @@ describe('OutputCollector', () => {
           const raw =
             status === undefined
               ? onlcr(program)
-              : Buffer.concat([onlcr(program), enc(`\r\n${MARKER}${status}\r\n`), onlcr(late)]);
+              : Buffer.concat([onlcr(program), enc(`${MARKER}${status}\r\n`), onlcr(late)]);
 
           const whole = run([raw], tailBytes as number, maxLineBytes as number);
           const chunked = run(cut(raw, positions), tailBytes as number, maxLineBytes as number);
@@ -109,7 +109,7 @@ describe('OutputCollector', () => {
         fc.array(fc.nat(), { maxLength: 20 }),
         (program, status, late, positions) => {
           fc.pre(program.indexOf(PATTERN) < 0);
-          const raw = Buffer.concat([onlcr(program), enc(`\r\n${MARKER}${status}\r\n`), onlcr(late)]);
+          const raw = Buffer.concat([onlcr(program), enc(`${MARKER}${status}\r\n`), onlcr(late)]);
 
           const { result, sink } = run(cut(raw, positions), 32 * 1024, 64 * 1024);
 
@@ -143,6 +143,37 @@ describe('OutputCollector', () => {
           expect(Buffer.from(PATTERN.subarray(0, dropped.length))).toEqual(Buffer.from(dropped));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('hands on every line before end() as soon as the chunk holding its newline was pushed', () => {
+    fc.assert(
+      fc.property(bytes, fc.array(fc.nat(), { maxLength: 20 }), (program, positions) => {
+        fc.pre(program.indexOf(PATTERN) < 0);
+        const lines: string[] = [];
+        const collector = new OutputCollector({
+          marker: MARKER,
+          onLine: (line, newline) => {
+            expect(newline).toBe(true);
+            lines.push(line);
+          },
+        });
+        const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+        const programLines = program
+          .toString('latin1')
+          .split('\n')
+          .slice(0, -1)
+          .map((line) => decoder.decode(Buffer.from(line, 'latin1')));
+
+        let newlines = 0;
+        for (const chunk of cut(onlcr(program), positions)) {
+          collector.push(chunk);
+
+          newlines += chunk.filter((byte) => byte === 0x0a).length;
+          expect(lines).toEqual(programLines.slice(0, newlines));
+        }
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -8,8 +8,8 @@ const MARKER = `__RB_${'0123456789abcdef'.repeat(2)}__:`;
 const enc = (text: string) => new TextEncoder().encode(text);
 /** What a PTY with ONLCR makes of a program's output. */
 const pty = (text: string) => text.replaceAll('\n', '\r\n');
-/** The marker line as the PTY shows it. */
-const markerLine = (status: number | string) => `\r\n${MARKER}${status}\r\n`;
+/** The marker and its status line as the PTY shows them, right after the program's last byte. */
+const markerLine = (status: number | string) => `${MARKER}${status}\r\n`;
 
 interface Collected extends CollectedOutput {
   readonly output: string;
@@ -46,7 +46,14 @@ describe('OutputCollector', () => {
       ['empty output', '', ''],
       ['output ending in two newlines', 'a\n\n', 'a\n\n'],
       ['output ending in a lone CR', '50%\r', '50%\r'],
-    ])('removes the marker line and its leading newline after %s', (_name, program, expected) => {
+      ['output ending in underscores', 'a__', 'a__'],
+      ['output ending in the fixed part of the marker', 'x\n__RB_', 'x\n__RB_'],
+      [
+        'output ending in a marker with another nonce',
+        `__RB_${'f'.repeat(32)}__:`,
+        `__RB_${'f'.repeat(32)}__:`,
+      ],
+    ])('removes the marker and its status line after %s', (_name, program, expected) => {
       const result = collect([pty(program) + markerLine(0)]);
 
       expect(result.output).toBe(expected);
@@ -83,7 +90,31 @@ describe('OutputCollector', () => {
     });
 
     it('reads the marker without CRs when the script turned ONLCR off', () => {
-      expect(collect([`out\n${MARKER}5\n`])).toMatchObject({ output: 'out', exitCode: 5 });
+      expect(collect([`out\n${MARKER}5\n`])).toMatchObject({ output: 'out\n', exitCode: 5 });
+    });
+
+    it('finds the marker in the middle of a line', () => {
+      for (const chunks of splits(`a\r\nhalf a line${markerLine(0)}`)) {
+        const result = collect(chunks);
+
+        expect(result.output).toBe('a\nhalf a line');
+        expect(result.lines).toEqual([
+          ['a', true],
+          ['half a line', false],
+        ]);
+        expect(result.exitCode).toBe(0);
+      }
+    });
+
+    it('finds the marker right after a start of it that the program wrote', () => {
+      for (const program of ['_', '__', '___', '__R', '__RB', '__RB_', '__RB__', MARKER.slice(0, -1)]) {
+        for (const chunks of splits(program + markerLine(4))) {
+          const result = collect(chunks);
+
+          expect(result.output).toBe(program);
+          expect(result.exitCode).toBe(4);
+        }
+      }
     });
 
     it('keeps text like the marker with another nonce as output', () => {
@@ -103,7 +134,7 @@ describe('OutputCollector', () => {
       expect(result.output).toBe(program);
     });
 
-    it('keeps the exit code and the bytes that follow the marker line as output', () => {
+    it('keeps the exit code and the bytes that follow the status line as output, joined to the last line', () => {
       const result = collect([`done${markerLine(6)}${pty('late\n')}`, pty(`${MARKER}9\n`)]);
 
       expect(result.exitCode).toBe(6);
@@ -118,7 +149,7 @@ describe('OutputCollector', () => {
       collector.push(enc('7\r\n'));
 
       expect(collector.exitCode).toBe(17);
-      expect(collector.totalBytes).toBe(1);
+      expect(collector.totalBytes).toBe(2);
     });
   });
 
@@ -127,34 +158,52 @@ describe('OutputCollector', () => {
       const result = collect([pty('cut off\n')]);
 
       expect(result.exitCode).toBeNull();
-      expect(result.exitCodeReason).toMatch(/ended without the exit-code marker line/);
+      expect(result.exitCodeReason).toMatch(/ended without the exit-code marker/);
       expect(result.output).toBe('cut off\n');
       expect(result.lines).toEqual([['cut off', true]]);
     });
 
-    it('reports no exit code and drops the marker cut inside its nonce', () => {
-      const result = collect([`partial${`\r\n${MARKER}`.slice(0, 12)}`]);
+    it.each([6, 20, MARKER.length - 1])(
+      'reports no exit code and drops the marker cut after %d of its bytes, inside the nonce',
+      (length) => {
+        for (const chunks of splits(`partial\r\n${MARKER.slice(0, length)}`)) {
+          const result = collect(chunks);
 
-      expect(result.exitCode).toBeNull();
-      expect(result.exitCodeReason).toMatch(/inside the exit-code marker line/);
-      expect(result.output).toBe('partial');
-    });
+          expect(result.exitCode).toBeNull();
+          expect(result.exitCodeReason).toBe(
+            'the output ended inside the exit-code marker: the session was cut',
+          );
+          expect(result.output).toBe('partial\n');
+          expect(result.lines).toEqual([['partial', true]]);
+        }
+      },
+    );
 
-    it('reports no exit code and keeps a held start that holds no nonce', () => {
-      const result = collect(['partial\r\n__RB_']);
+    it.each(['_', '__', '__R', '__RB', '__RB_', 'x__RB_'])(
+      'reports no exit code and keeps a held start %j that holds no nonce',
+      (start) => {
+        for (const chunks of splits(`partial\r\n${start}`)) {
+          const result = collect(chunks);
 
-      expect(result.exitCode).toBeNull();
-      expect(result.output).toBe('partial\n__RB_');
-    });
+          expect(result.exitCode).toBeNull();
+          expect(result.exitCodeReason).toMatch(/ended without the exit-code marker/);
+          expect(result.output).toBe(`partial\n${start}`);
+          expect(result.lines).toEqual([
+            ['partial', true],
+            [start, false],
+          ]);
+        }
+      },
+    );
 
     it('reports no exit code when the status has no newline', () => {
       const result = collect([`x\r\n${MARKER}13`]);
 
       expect(result.exitCode).toBeNull();
       expect(result.exitCodeReason).toBe(
-        'the output ended inside the exit-code marker line (status so far: "13")',
+        'the output ended inside the exit-code marker\'s status line (status so far: "13")',
       );
-      expect(result.output).toBe('x');
+      expect(result.output).toBe('x\n');
     });
 
     it.each([
@@ -166,7 +215,7 @@ describe('OutputCollector', () => {
 
       expect(result.exitCode).toBeNull();
       expect(result.exitCodeReason).toMatch(/was followed by ".*" instead of a status/);
-      expect(result.output).toBe(`x${kept}`);
+      expect(result.output).toBe(`x\n${kept}`);
     });
   });
 
@@ -278,6 +327,105 @@ describe('OutputCollector', () => {
 
     it('hands on a line of exactly maxLineBytes whole', () => {
       expect(collect(['abcd\r\n'], { maxLineBytes: 4 }).lines).toEqual([['abcd', true]]);
+    });
+  });
+
+  describe('live lines', () => {
+    /** A collector that records what it handed on so far; `end()` is left to the test. */
+    function open(options: Partial<OutputCollectorOptions> = {}) {
+      const sink: Uint8Array[] = [];
+      const lines: Array<[string, boolean]> = [];
+      const collector = new OutputCollector({
+        marker: MARKER,
+        sink: (chunk) => sink.push(chunk.slice()),
+        onLine: (line, newline) => lines.push([line, newline]),
+        ...options,
+      });
+      const push = (chunk: string) => collector.push(enc(chunk));
+      const output = () => Buffer.concat(sink).toString('utf8');
+      return { collector, push, lines, output };
+    }
+
+    it('hands on a line as soon as its newline arrives when no marker came yet', () => {
+      const live = open();
+
+      live.push('started\r\n');
+
+      expect(live.lines).toEqual([['started', true]]);
+      expect(live.output()).toBe('started\n');
+      expect(live.collector.totalBytes).toBe(8);
+    });
+
+    it('hands on each line as soon as its newline arrives, however the bytes are chunked', () => {
+      const raw = 'one\r\ntwo_\r\n__RB_\r\n';
+      const expected: Array<[string, boolean]> = [
+        ['one', true],
+        ['two_', true],
+        ['__RB_', true],
+      ];
+      for (let a = 0; a <= raw.length; a++) {
+        for (let b = a; b <= raw.length; b++) {
+          const live = open();
+          let start = 0;
+
+          for (const end of [a, b, raw.length]) {
+            live.push(raw.slice(start, end));
+            start = end;
+            // Every line whose \r\n was pushed in full is out, and no other.
+            const complete = raw.slice(0, end).split('\r\n').length - 1;
+            expect(live.lines).toEqual(expected.slice(0, complete));
+          }
+        }
+      }
+    });
+
+    it('hands on a line when the \\n of a CRLF split across chunks arrives', () => {
+      const live = open();
+
+      live.push('started\r');
+      const beforeLf = [...live.lines];
+      live.push('\n');
+
+      expect(beforeLf).toEqual([]);
+      expect(live.lines).toEqual([['started', true]]);
+      expect(live.output()).toBe('started\n');
+    });
+
+    it("keeps a program's lone CR at a chunk's end a CR, in the line it belongs to", () => {
+      const live = open();
+
+      live.push('10%\r');
+      live.push('20%\r');
+      live.push('done\r\n');
+
+      expect(live.lines).toEqual([['10%\r20%\rdone', true]]);
+      expect(live.output()).toBe('10%\r20%\rdone\n');
+    });
+
+    it('holds back only a trailing start of the marker, then hands it on as output', () => {
+      const live = open();
+
+      live.push('a_b\r\nc__');
+      const held = { lines: [...live.lines], output: live.output() };
+      live.push('d\r\n');
+
+      expect(held).toEqual({ lines: [['a_b', true]], output: 'a_b\nc' });
+      expect(live.lines).toEqual([
+        ['a_b', true],
+        ['c__d', true],
+      ]);
+      expect(live.output()).toBe('a_b\nc__d\n');
+    });
+
+    it('keeps the lines already handed on when the marker follows them', () => {
+      const live = open();
+      live.push('started\r\n');
+
+      live.push(markerLine(0));
+      const result = live.collector.end();
+
+      expect(live.lines).toEqual([['started', true]]);
+      expect(result).toMatchObject({ exitCode: 0, totalBytes: 8, tail: 'started\n' });
     });
   });
 

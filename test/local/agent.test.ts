@@ -213,6 +213,21 @@ describe('startLocalAgent', () => {
       expect(probe.output().toString()).toBe('late\r\n');
     });
 
+    it('delivers every byte a command writes just before it exits', async () => {
+      // Arrange: bursts that end with the process, where node-pty alone would lose the tail
+      const local = await start();
+      const command = `sh -c "head -c 50000 /dev/zero | tr '\\\\0' a"`;
+      const sessions = Array.from({ length: 4 }, () => local.createSession({ command, workdir }));
+
+      // Act
+      const clients = await Promise.all(sessions.map((s) => connect(s.streamUrl, s.tokenValue)));
+      await Promise.all(sessions.map((s, i) => finish(s, clients[i] as Probe)));
+
+      // Assert
+      expect(clients.map((c) => c.output().length)).toEqual([50_000, 50_000, 50_000, 50_000]);
+      expect(clients.every((c) => /^a+$/.test(c.output().toString()))).toBe(true);
+    });
+
     it('paces output frames by paceMs', async () => {
       const local = await start({ paceMs: 30 });
       const session = local.createSession({ generate: { bytes: 4096 } });

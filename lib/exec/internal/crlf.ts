@@ -6,6 +6,13 @@
  * `\r` (a progress bar's) is the program's own and stays, and a program's own `\r\n` arrives as
  * `\r\r\n` and comes back as `\r\n`. A `\r` at the end of a chunk is held until the next byte
  * shows whether it starts a pair.
+ *
+ * That hold never delays a line of live output: a line is complete only at its `\n`, and the
+ * `\n` is the very byte that resolves a held `\r` before it, so the line goes on in the same
+ * push. A `\r` not followed by `\n` (a progress bar's, at a chunk's end before a silence) waits
+ * for the next byte or the end of the stream; it cannot be let through sooner, because no byte
+ * can be taken back once handed on and the next byte may be ONLCR's `\n`, which the PTY writes
+ * right behind its `\r`. Only that one byte waits, and it completes no line.
  */
 
 const CR = 0x0d;

@@ -1,8 +1,12 @@
 /**
  * The exit-code marker's format, shared by the command builder and the output collector.
  *
- * The command prints `\n<marker><status>\n` after the user's script; `<marker>` is
- * `__RB_<nonce>__:` with a fresh random nonce per run, so no output can spoof it by accident.
+ * After the user's script the command prints `<marker><status>\n`, with no newline before it:
+ * `<marker>` is `__RB_<nonce>__:` with a fresh random nonce per run, so no output can spoof it by
+ * accident, and the collector finds it anywhere in the stream, not only at a line start. The
+ * output is then exactly the bytes the program wrote, and the collector never has to hold back a
+ * newline as the possible start of the marker line, which would delay the last line before a
+ * silence on the live stream.
  */
 
 /** The fixed text before the nonce. */

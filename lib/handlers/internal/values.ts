@@ -67,7 +67,10 @@ export function failStep<V extends StepValue & { readonly result?: ExecResult }>
   let message = JSON.stringify(current);
   while (message.length > MAX_ERROR_MESSAGE_CHARS && current.result && current.result.output.tail !== '') {
     const bytes = Buffer.byteLength(current.result.output.tail, 'utf8');
-    current = { ...current, result: smallRecord(current.result, Math.floor(bytes / 2), current.result.output.uri) };
+    current = {
+      ...current,
+      result: smallRecord(current.result, Math.floor(bytes / 2), current.result.output.uri),
+    };
     message = JSON.stringify(current);
   }
   return new TaskError(name, message);

@@ -24,29 +24,37 @@ const LETTER_COUNT = GENERATED_LINE_BYTES - 11;
  */
 export function generatedBytes(offset: number, length: number): Buffer {
   const out = Buffer.allocUnsafe(length);
+  const scratch = Buffer.allocUnsafe(GENERATED_LINE_BYTES);
   let at = 0;
   let position = offset;
   while (at < length) {
     const line = Math.floor(position / GENERATED_LINE_BYTES);
     const column = position % GENERATED_LINE_BYTES;
-    const lineBytes = generatedLine(line);
     const n = Math.min(GENERATED_LINE_BYTES - column, length - at);
-    lineBytes.copy(out, at, column, column + n);
+    if (n === GENERATED_LINE_BYTES) {
+      writeLine(out, at, line);
+    } else {
+      writeLine(scratch, 0, line);
+      scratch.copy(out, at, column, column + n);
+    }
     at += n;
     position += n;
   }
   return out;
 }
 
-function generatedLine(line: number): Buffer {
-  const bytes = Buffer.allocUnsafe(GENERATED_LINE_BYTES);
-  bytes.write(String(line % 100_000_000).padStart(8, '0'), 0, 'latin1');
-  bytes[8] = 0x20;
+/** Writes generated line number `line` into `target` at `at` (80 bytes, no allocation). */
+function writeLine(target: Buffer, at: number, line: number): void {
+  let number = line % 100_000_000;
+  for (let digit = 7; digit >= 0; digit--) {
+    target[at + digit] = 0x30 + (number % 10);
+    number = Math.floor(number / 10);
+  }
+  target[at + 8] = 0x20;
   const start = line % ALPHABET.length;
-  LETTERS.copy(bytes, 9, start, start + LETTER_COUNT);
-  bytes[GENERATED_LINE_BYTES - 2] = 0x0d;
-  bytes[GENERATED_LINE_BYTES - 1] = 0x0a;
-  return bytes;
+  LETTERS.copy(target, at + 9, start, start + LETTER_COUNT);
+  target[at + GENERATED_LINE_BYTES - 2] = 0x0d;
+  target[at + GENERATED_LINE_BYTES - 1] = 0x0a;
 }
 
 /** Starts a generator of `totalBytes` bytes; it produces only when the session asks. */

@@ -15,7 +15,8 @@ const PATH_RE = /^\/v1\/data-channel\/([A-Za-z0-9_.-]+)$/;
 export interface UpgradeRouter {
   /** `undefined` to accept; otherwise the HTTP status and reason to refuse with. */
   check(sessionId: string): { readonly status: 404 | 409; readonly reason: string } | undefined;
-  accept(sessionId: string, socket: WebSocket): void;
+  /** `transport` is the upgraded TCP socket under `socket`, for write batching. */
+  accept(sessionId: string, socket: WebSocket, transport: Socket): void;
   refused(): void;
 }
 
@@ -60,7 +61,7 @@ export async function startAgentServer(
       );
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => router.accept(sessionId, ws));
+    wss.handleUpgrade(request, socket, head, (ws) => router.accept(sessionId, ws, socket));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -6,6 +6,7 @@
  * @see ../../../../shared/docs/protocol.md §2–§9, §11
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { acknowledgeFor, decode, digestOf, encode, parseAcknowledge } from '../../session/codec.ts';
 import {
@@ -131,9 +132,12 @@ export class AgentSession {
   readonly #framer = new Utf8Framer();
   readonly #dice: FaultDice;
   readonly #pending = new Set<WebSocket>();
+  readonly #pendingTransports = new WeakMap<WebSocket, Socket>();
   #resolveEnded!: (outcome: LocalSessionOutcome) => void;
   #state: State = 'awaiting-client';
   #socket: WebSocket | undefined;
+  #corked = false;
+  #transport: Socket | undefined;
   #nextSequence = 0n;
   #expectedInput = 0n;
   #backend: CommandBackend | undefined;
@@ -176,9 +180,14 @@ export class AgentSession {
     return copyStats(this.#stats.session);
   }
 
-  /** Takes a freshly upgraded socket; it must send the OpenDataChannel text frame first. */
-  attach(socket: WebSocket): void {
+  /**
+   * Takes a freshly upgraded socket; it must send the OpenDataChannel text frame first.
+   * `transport` (the TCP socket under it) lets the pump batch frames into fewer writes.
+   */
+  attach(socket: WebSocket, transport?: Socket): void {
     this.#pending.add(socket);
+    const transports = this.#pendingTransports;
+    if (transport) transports.set(socket, transport);
     const openTimer = this.#timers.after(this.config.openTimeoutMs, () =>
       this.#reject(socket, 'no OpenDataChannel message received in time'),
     );
@@ -245,6 +254,7 @@ export class AgentSession {
 
   #accept(socket: WebSocket): void {
     this.#socket = socket;
+    this.#transport = this.#pendingTransports.get(socket);
     this.#hooks.connected();
     for (const other of this.#pending) this.#reject(other, 'the session already has a client');
     this.#timers.clear();
@@ -382,43 +392,63 @@ export class AgentSession {
     // Pacing runs off a schedule rather than a fixed sleep per frame: timers overshoot by a
     // millisecond or so, which would halve the rate at paceMs 1. Idle time is not made up.
     let nextFrameAt = performance.now();
-    for (;;) {
-      if (signal.aborted) return;
-      const pauseLeft = this.#pausedUntil - Date.now();
-      if (pauseLeft > 0) {
-        if (!(await sleep(pauseLeft, signal))) return;
-        nextFrameAt = performance.now();
-        continue;
+    // Unpaced, frames between two yields leave in one write (a syscall per frame otherwise
+    // dominates the cost); the socket is uncorked before every wait.
+    let corked = false;
+    const uncork = (): void => {
+      if (!corked) return;
+      corked = false;
+      this.#transport?.uncork();
+    };
+    try {
+      for (;;) {
+        if (signal.aborted) return;
+        const pauseLeft = this.#pausedUntil - Date.now();
+        if (pauseLeft > 0) {
+          uncork();
+          if (!(await sleep(pauseLeft, signal))) return;
+          nextFrameAt = performance.now();
+          continue;
+        }
+        if (this.#framer.length < OUTPUT_FRAME_BYTES && !this.#outputEnded) this.#backend?.demand();
+        const frame = this.#framer.take(OUTPUT_FRAME_BYTES, this.#outputEnded);
+        if (!frame) {
+          if (this.#outputEnded) break;
+          uncork();
+          await new Promise<void>((resolve) => {
+            this.#wakePump = resolve;
+          });
+          nextFrameAt = Math.max(nextFrameAt, performance.now());
+          continue;
+        }
+        if (paceMs === 0 && !corked && this.#transport) {
+          this.#transport.cork();
+          corked = true;
+        }
+        this.#sendOutput(frame);
+        if (this.#state !== 'running') return;
+        if (this.#backendPaused && this.#framer.length < PTY_LOW_WATER_BYTES) {
+          this.#backendPaused = false;
+          this.#backend?.resume();
+        }
+        if (paceMs > 0) {
+          nextFrameAt += paceMs;
+          const wait = nextFrameAt - performance.now();
+          if (wait >= 1) {
+            if (!(await sleep(wait, signal))) return;
+          } else if (!(await yieldToLoop(signal))) return;
+        } else if (++framesSinceYield >= FRAMES_PER_YIELD) {
+          framesSinceYield = 0;
+          uncork();
+          if (!(await yieldToLoop(signal))) return;
+        }
+        while ((this.#socket?.bufferedAmount ?? 0) > WS_HIGH_WATER_BYTES) {
+          uncork();
+          if (!(await sleep(1, signal))) return;
+        }
       }
-      if (this.#framer.length < OUTPUT_FRAME_BYTES && !this.#outputEnded) this.#backend?.demand();
-      const frame = this.#framer.take(OUTPUT_FRAME_BYTES, this.#outputEnded);
-      if (!frame) {
-        if (this.#outputEnded) break;
-        await new Promise<void>((resolve) => {
-          this.#wakePump = resolve;
-        });
-        nextFrameAt = Math.max(nextFrameAt, performance.now());
-        continue;
-      }
-      this.#sendOutput(frame);
-      if (this.#state !== 'running') return;
-      if (this.#backendPaused && this.#framer.length < PTY_LOW_WATER_BYTES) {
-        this.#backendPaused = false;
-        this.#backend?.resume();
-      }
-      if (paceMs > 0) {
-        nextFrameAt += paceMs;
-        const wait = nextFrameAt - performance.now();
-        if (wait >= 1) {
-          if (!(await sleep(wait, signal))) return;
-        } else if (!(await yieldToLoop(signal))) return;
-      } else if (++framesSinceYield >= FRAMES_PER_YIELD) {
-        framesSinceYield = 0;
-        if (!(await yieldToLoop(signal))) return;
-      }
-      while ((this.#socket?.bufferedAmount ?? 0) > WS_HIGH_WATER_BYTES) {
-        if (!(await sleep(1, signal))) return;
-      }
+    } finally {
+      uncork();
     }
     await this.#closeChannel('', 'completed');
   }
@@ -510,8 +540,25 @@ export class AgentSession {
   #write(frame: Uint8Array): boolean {
     const socket = this.#socket;
     if (!socket || socket.readyState !== socket.OPEN) return false;
+    this.#corkUntilNextTick();
     socket.send(frame, { binary: true });
     return true;
+  }
+
+  /**
+   * Frames sent in one synchronous run (a burst of the pump, a resend and an ack) leave in one
+   * write: without it every 1 KiB frame costs a syscall, and the agent, not the client under
+   * test, limits throughput. The cork is lifted before any awaited continuation runs.
+   */
+  #corkUntilNextTick(): void {
+    const transport = this.#transport;
+    if (!transport || this.#corked) return;
+    this.#corked = true;
+    transport.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      transport.uncork();
+    });
   }
 
   /** The 100 ms scheduler: releases a held frame, then re-sends the oldest overdue one. */
@@ -599,6 +646,9 @@ export class AgentSession {
     this.#incoming.clear();
     this.#wake();
     this.#onDrained?.();
+    const transport = this.#transport;
+    // Frames the pump batched must still leave before the socket goes, abrupt close included.
+    while (transport && transport.writableCorked > 0) transport.uncork();
     const socket = this.#socket;
     if (socket) {
       if (reason === 'abrupt-close-fault' || reason === 'agent-closed') socket.terminate();

@@ -1,0 +1,105 @@
+/**
+ * The exec handler core for a single-target step (`${ExecFnArn}` with `kind: 'exec'`).
+ */
+import { runExec } from '../exec/run-exec.ts';
+import { applyCaptures, CAPTURE_WINDOW_BYTES } from './capture.ts';
+import type { HandlerDeps, HandlerInvocation } from './deps.ts';
+import type { ExecEvent, ExecStepValue } from './events.ts';
+import { execFailure, exportEnv, failStep, smallRecord, stepError } from './internal/values.ts';
+
+/**
+ * Runs a step's script in one target and returns the step's value.
+ *
+ * The whole output goes to the output store; the value keeps the record with its tail cut to
+ * `stateTailBytes`, and `outputs` holding every capture (found, else `default`), read from the
+ * last {@link CAPTURE_WINDOW_BYTES} of the output. A capture that finds nothing and has no
+ * `default` fails the step with `CaptureFailed`, the reason in its message. When the command did not exit 0, throws a `TaskError` named after the record's error (CommandFailed, ExecTimeout,
+ * SessionInterrupted, PreflightFailed, CaptureFailed or an AWS error name) whose message is the same value with
+ * `status: 'failed'` and captures at their defaults; a failure of the selection (NoTargets, a
+ * missing container, an AWS error of ListTasks/DescribeTasks) fails the step the same way,
+ * without a record.
+ *
+ * @example
+ * const value = await runExecStep(event, { ecs, kms, outputStore: createDirectoryOutputStore(dir) });
+ * value.outputs.percent; // a capture
+ */
+export async function runExecStep(
+  event: ExecEvent,
+  deps: HandlerDeps,
+  invocation: HandlerInvocation = {},
+): Promise<ExecStepValue> {
+  const staged = await deps.outputStore.stage({
+    bucket: event.outputBucket,
+    runbook: event.runbook,
+    execution: event.execution,
+    stepId: event.stepId,
+  });
+  const onResult = invocation.onResult;
+  let results: Awaited<ReturnType<typeof runExec>>['results'];
+  try {
+    ({ results } = await runExec(
+      {
+        target: event.target,
+        command: { script: event.script, env: exportEnv(event.env) },
+        timeoutMs: event.timeoutMs,
+        tailBytes: CAPTURE_WINDOW_BYTES,
+        sinkDir: staged.dir,
+        ...(invocation.signal ? { signal: invocation.signal } : {}),
+        ...(onResult ? { onResult: (result) => onResult(result, 1) } : {}),
+      },
+      {
+        ecs: deps.ecs,
+        ...(deps.kms ? { kms: deps.kms } : {}),
+        ...(deps.clock ? { clock: deps.clock } : {}),
+        ...(deps.random ? { random: deps.random } : {}),
+        ...(deps.locks ? { locks: deps.locks } : {}),
+      },
+    ));
+  } catch (error) {
+    const failure = execFailure(error);
+    throw failStep(failure.name, {
+      status: 'failed',
+      exitCode: null,
+      outputs: applyCaptures(event.captures, undefined).values,
+      error: failure,
+    });
+  }
+  const [record] = results;
+  if (record === undefined) {
+    // runExec returns one record per resolved target and throws NoTargets for none.
+    throw new Error(`runExec returned no record for step ${event.stepId}`);
+  }
+  const uri = await staged.publish(record);
+  const result = smallRecord(record, event.stateTailBytes, uri);
+  if (record.status === 'succeeded') {
+    const captured = applyCaptures(event.captures, record.output.tail);
+    if (captured.missing.length === 0) {
+      return { status: 'succeeded', exitCode: record.exitCode, outputs: captured.values, result };
+    }
+    throw failStep('CaptureFailed', {
+      status: 'failed',
+      exitCode: record.exitCode,
+      outputs: applyCaptures(event.captures, undefined).values,
+      error: {
+        name: 'CaptureFailed',
+        message: `The command exited ${record.exitCode} but ${captured.missing
+          .map((m) => `capture ${m.name} found nothing (${m.reason})`)
+          .join('; ')}`,
+        hint: 'Give the capture a `default`, or make the command print what it captures; its output tail is in the result.',
+      },
+      result,
+    });
+  }
+  const error = record.error ?? {
+    name: 'SessionInterrupted' as const,
+    message: `The exec ended with status ${record.status} and no error`,
+    hint: '',
+  };
+  throw failStep(error.name, {
+    status: 'failed',
+    exitCode: record.exitCode,
+    outputs: applyCaptures(event.captures, undefined).values,
+    error: stepError(error),
+    result,
+  });
+}

@@ -1,0 +1,14 @@
+export { retryDelayMs, runBatch } from './batch.ts';
+export { type AppliedCaptures, applyCaptures, CAPTURE_WINDOW_BYTES } from './capture.ts';
+export type { HandlerDeps, HandlerInvocation } from './deps.ts';
+export type * from './events.ts';
+export { runExecStep } from './exec-step.ts';
+export { summarizeFanOut } from './fan-out-summary.ts';
+export {
+  createDirectoryOutputStore,
+  executionNameOf,
+  type OutputLocation,
+  type OutputStore,
+  type StagedOutputs,
+} from './output-store.ts';
+export { batchesOf, resolveFanOutTargets } from './targets.ts';

@@ -1,0 +1,85 @@
+/**
+ * Renders docs/errors.md from the hint tables in lib/exec/errors.ts, so the document cannot
+ * drift from what users are told.
+ */
+import { EXEC_ERROR_HINTS, EXIT_CODE_HINTS, SESSION_ERROR_HINTS } from '../../lib/exec/errors.ts';
+import { TASK_ERROR_NAMES } from '../../lib/shared/errors.ts';
+
+const RETRY_WORDS = {
+  poll: 'polled with backoff and full jitter until a deadline',
+  backoff: 'retried with backoff, bounded',
+  never: 'never retried',
+} as const;
+
+const OWN_MEANING: Record<string, string> = {
+  CommandFailed: 'the command ran and exited non-zero',
+  SessionInterrupted: 'the session was cut (or the run cancelled) before an exit code arrived',
+  ExecTimeout: "the step's `timeout` (`--timeout`) ended the command",
+  PreflightFailed: 'exec is not enabled on the task, or its ExecuteCommandAgent is not RUNNING',
+  NoTargets: 'the selection matched no RUNNING task',
+  ErrorBudgetExceeded: "a fan-out's failures exceeded `toleratedFailures` (`--tolerate`)",
+  CaptureFailed: 'a runbook capture found nothing in the output and has no `default`',
+  ApprovalRejected: 'a runbook approval was rejected, or timed out',
+};
+
+const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+export function renderErrorsDoc(): string {
+  const hints = EXEC_ERROR_HINTS as Record<string, { retry: keyof typeof RETRY_WORDS; hint: string }>;
+  const lines = [
+    '# Errors',
+    '',
+    '<!-- Generated from lib/exec/errors.ts by test/docs/errors-doc.test.ts: UPDATE_GOLDEN=1 npx vitest run test/docs -->',
+    '',
+    'Every failure of `runbook exec`, of a runbook step and of the library is reported with a **name**',
+    "(one of the closed set below, the same names a runbook's `retry` and `onFailure` see as Step",
+    "Functions errors), a **message** (AWS's own text for AWS errors, verbatim) and a **hint** that says",
+    "what to do. `runbook exec` prints them on stderr (`--json` puts them in each record's `error`).",
+    'Words in `{braces}` are filled in with the task, container, cluster, region, counts and limits',
+    'of the failing call.',
+    '',
+    '## Task error names',
+    '',
+    '| name | when | retried by the exec layer | hint |',
+    '|---|---|---|---|',
+  ];
+  for (const name of TASK_ERROR_NAMES) {
+    const row = hints[name];
+    const when =
+      OWN_MEANING[name] ??
+      `\`ecs:ExecuteCommand\` (or ListTasks/DescribeTasks) failed with AWS's \`${name}\``;
+    lines.push(
+      `| \`${name}\` | ${cell(when)} | ${row ? RETRY_WORDS[row.retry] : 'never retried'} | ${row ? cell(row.hint) : '—'} |`,
+    );
+    for (const [key, variant] of Object.entries(hints)) {
+      if (key.startsWith(`${name}.`))
+        lines.push(`| \`${name}\` (${key.slice(name.length + 1)}) | | | ${cell(variant.hint)} |`);
+    }
+  }
+  lines.push(
+    '',
+    "A runbook step's `retry` covers `TargetNotConnectedException`, `ThrottlingException`,",
+    '`ServerException`, `CommandFailed`, `SessionInterrupted` and `ExecTimeout`; the others fail the same',
+    'way again. `onFailure` catches all of them.',
+    '',
+    '## Why a session ended without an exit code',
+    '',
+    "A `SessionInterrupted` (or `ExecTimeout`) error carries the data-channel client's code:",
+    '',
+    '| code | hint |',
+    '|---|---|',
+    ...Object.entries(SESSION_ERROR_HINTS).map(([code, hint]) => `| \`${code}\` | ${cell(hint)} |`),
+    '',
+    '## Exit codes',
+    '',
+    '`runbook exec` exits with the remote exit code for one target (255 when none is known), 0 or 1 for',
+    'a fan-out (error budget held / exceeded) and 2 for usage errors. A `CommandFailed` hint adds what',
+    'common exit codes usually mean:',
+    '',
+    '| exit code | usual meaning |',
+    '|---|---|',
+    ...Object.entries(EXIT_CODE_HINTS).map(([code, hint]) => `| ${code} | ${cell(hint)} |`),
+    '',
+  );
+  return lines.join('\n');
+}
