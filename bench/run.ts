@@ -2,16 +2,18 @@
  * `npm run bench`: runs the benchmarks and writes bench/results.json (git-ignored). Pass names
  * (or prefixes) to run some: `npm run bench -- session exec`.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import '../lib/shared/polyfills.ts';
 import { benchExec } from './exec.ts';
 import { BenchResults } from './results.ts';
+import { benchCompile } from './runbook.ts';
 import { benchSession } from './session.ts';
 
 const BENCHES: Record<string, (results: BenchResults) => Promise<void>> = {
   session: benchSession,
   exec: benchExec,
+  'runbook.compile': benchCompile,
 };
 
 const wanted = process.argv.slice(2);
@@ -22,7 +24,13 @@ for (const [name, bench] of Object.entries(BENCHES)) {
   await bench(results);
 }
 const file = path.join(import.meta.dirname, 'results.json');
+// A partial run (`npm run bench -- exec`) keeps the other benchmarks' last results.
+const previous = await readFile(file, 'utf8').then(
+  (text) => JSON.parse(text) as Record<string, unknown>,
+  () => ({}),
+);
 const document = {
+  ...previous,
   ...results.records,
   _meta: { startedAt, node: process.version, cpus: (await import('node:os')).cpus().length },
 };

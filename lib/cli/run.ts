@@ -2,7 +2,7 @@
  * `runbook run FILE --local`: run a runbook on this machine, with a live progress tree.
  */
 import path from 'node:path';
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { ExecResult } from '../exec/result.ts';
 import type { FanOutStepValue, JsonScalar, StepValue } from '../handlers/events.ts';
@@ -117,16 +117,43 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
   };
 }
 
-/** Asks on the terminal, one approval at a time. */
+/** Resolves with `promise`, or rejects with the abort reason when `signal` aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Asks on the terminal, one approval at a time. Lines are read through an iterator, so answers
+ * typed (or piped) ahead of a prompt are kept for it.
+ */
 function terminalApprover(io: CliIo, approver: string): ApprovalPolicy {
   let queue: Promise<unknown> = Promise.resolve();
   const ask = async (request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalAnswer> => {
-    const rl = createInterface({ input: io.stdin, output: io.stderr });
+    const rl = createInterface({ input: io.stdin, terminal: false });
+    const lines = rl[Symbol.asyncIterator]();
+    const question = async (prompt: string): Promise<string> => {
+      await write(io.stderr, prompt);
+      const line = await untilAborted(lines.next(), signal);
+      return line.done ? '' : line.value;
+    };
     try {
-      const answer = await rl.question(`Approve step ${request.stepId}? [y/N] `, { signal });
-      const approved = /^\s*y(es)?\s*$/i.test(answer);
-      const comment = await rl.question('Comment (Enter for none): ', { signal });
-      return { approved, approvedBy: approver, comment: comment.trim() };
+      const approved = /^\s*y(es)?\s*$/i.test(await question(`Approve step ${request.stepId}? [y/N] `));
+      const comment = (await question('Comment (Enter for none): ')).trim();
+      return { approved, approvedBy: approver, comment };
     } finally {
       rl.close();
     }

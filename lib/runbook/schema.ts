@@ -76,7 +76,7 @@ export const KEYS = {
     id: { required: true, description: 'Identifier, unique across the runbook: steps.<id> in expressions.' },
     name: { description: 'Display name.' },
     when: { description: 'Boolean expression; the step is skipped when false.' },
-    timeout: { description: 'exec: per-target command timeout; parallel, runbook: whole step.' },
+    timeout: { description: 'exec: per-target command timeout; runbook: whole step.' },
     retry: { description: 'Retry policy (exec, notify, runbook), or a number of attempts.' },
     onFailure: { description: 'fail (default), continue, or a list of steps to run before continuing.' },
     capture: { description: 'Single-target exec only: typed outputs read from the output.' },

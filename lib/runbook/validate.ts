@@ -1117,7 +1117,7 @@ class Validator {
 
     // Keys that only some kinds take.
     const applicable: Record<string, readonly StepKind[]> = {
-      timeout: ['exec', 'parallel', 'runbook'],
+      timeout: ['exec', 'runbook'],
       retry: ['exec', 'notify', 'runbook'],
       onFailure: ['exec', 'approval', 'notify', 'wait', 'parallel', 'runbook'],
       capture: ['exec'],

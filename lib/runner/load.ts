@@ -66,7 +66,7 @@ export function loadRunbookSource(file: string, source: string): LoadedRunbook {
   };
 }
 
-/** Reads and validates a runbook file; rejects only when the file cannot be read. */
+/** Reads and validates a runbook file; throws only when the file cannot be read. */
 export function loadRunbookFile(file: string): LoadedRunbook {
   return loadRunbookSource(file, readFileSync(file, 'utf8'));
 }

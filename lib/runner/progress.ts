@@ -349,7 +349,6 @@ export class StepTracker {
     this.start(stepId);
     const planned = this.#plan.get(stepId) as PlannedStep;
     this.#finished.set(stepId, value);
-    this.#failures.delete(stepId);
     const at = this.#options.now();
     this.#options.emit({
       type: 'step-finished',
@@ -377,7 +376,7 @@ export class StepTracker {
     let runError: RunError | undefined;
     if ('error' in outcome) {
       const failing = [...this.#failures.entries()]
-        .filter(([id, f]) => f.error === outcome.error.name && !this.#finished.has(id))
+        .filter(([, f]) => f.error === outcome.error.name)
         .sort((a, b) => b[1].order - a[1].order)
         // The innermost step raised it: a parallel step only passes its branch's error on.
         .sort(
@@ -393,7 +392,9 @@ export class StepTracker {
         ...(stepId !== undefined ? { stepId } : {}),
       };
     }
-    for (const step of this.#plan.values()) {
+    // Inner steps first: a branch's step ends before the parallel step that holds it.
+    const order = [...this.#plan.values()].sort((a, b) => b.depth - a.depth);
+    for (const step of order) {
       if (this.#finished.has(step.id)) continue;
       const fromState = finishedValue({ steps: base }, step.id);
       if (fromState) {
@@ -408,13 +409,17 @@ export class StepTracker {
       }
       const failure = this.#failures.get(step.id);
       if (failure) {
+        // Only a step's own handler puts its value in the Cause; a parallel step passes on its
+        // branch's, a runbook step its child's.
+        const own =
+          step.kind === 'parallel' || step.kind === 'runbook' ? undefined : stepValueOfCause(failure.cause);
         this.#finish(
           step.id,
-          stepValueOfCause(failure.cause) ?? {
+          own ?? {
             status: 'failed',
             exitCode: null,
             outputs,
-            error: { name: failure.error, message: failure.cause },
+            error: { name: failure.error, message: causeText(failure.cause) },
           },
         );
         continue;

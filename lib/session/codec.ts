@@ -133,7 +133,8 @@ export function decode(frame: Uint8Array, options: DecodeOptions = {}): DecodeRe
   );
   if (messageType === '') return fail('empty_message_type', 'MessageType is empty');
   const createdDate = Number(view.getBigUint64(OFFSETS.createdDate));
-  const payload = frame.slice(PAYLOAD_OFFSET);
+  // A view, not a copy: the frame is the transport's own buffer for this one message.
+  const payload = frame.subarray(PAYLOAD_OFFSET);
   const unvalidated =
     messageType === MessageType.StartPublication || messageType === MessageType.PausePublication;
   if (!unvalidated) {

@@ -82,6 +82,18 @@ describe('runExecStep', () => {
     expect([0, 1, 2].map((i) => taskIdFor('demo', 'api', i))).toContain(value.result?.taskId);
   });
 
+  it('runs the KMS handshake when the cluster encrypts exec sessions', async () => {
+    const { deps } = await startHarness();
+    const value = await runExecStep(
+      execEvent({ target: { cluster: 'secure', service: 'api', pick: 'one' }, script: 'echo secret' }),
+      deps,
+    );
+    expect(value).toMatchObject({
+      status: 'succeeded',
+      result: { cluster: 'secure', output: { tail: 'secret\n' } },
+    });
+  });
+
   it('exports env values as text: strings as they are, numbers, booleans, null as empty', async () => {
     const { deps } = await startHarness();
     const event = execEvent({

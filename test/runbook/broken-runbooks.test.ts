@@ -29,6 +29,21 @@ const CASES: [string, string, DiagnosticCode, number, number][] = [
     7,
   ],
   ['an empty step list', y('name: t', 'steps: []'), 'EMPTY_STEPS', 2, 8],
+  [
+    'a timeout on a parallel step (a Parallel state has none)',
+    y(
+      'name: t',
+      'steps:',
+      '  - id: p',
+      '    timeout: 5m',
+      '    parallel:',
+      '      branches:',
+      '        - steps: [{ id: w, wait: 1s }]',
+    ),
+    'KEY_NOT_APPLICABLE',
+    4,
+    5,
+  ],
   ['steps as a mapping', y('name: t', 'steps:', '  a: { succeed: {} }'), 'WRONG_TYPE', 3, 3],
   [
     'an alias bomb',

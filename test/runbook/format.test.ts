@@ -5,7 +5,7 @@ describe('formatDiagnostic', () => {
   it('prints file:line:col, the line and carets under the range', () => {
     // Arrange
     const source =
-      'name: t\nsteps:\n  - id: s\n    timeout: 5 minutes\n    parallel: { branches: [ { steps: [ { id: w, wait: 1s } ] } ] }\n';
+      'name: t\nsteps:\n  - id: s\n    timeout: 5 minutes\n    exec: { target: { service: api }, command: "true" }\n';
     const [d] = parseRunbook(source, { file: 'runbooks/t.yaml' }).diagnostics;
 
     // Act

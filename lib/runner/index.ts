@@ -1,0 +1,61 @@
+export {
+  type ApprovalAnswer,
+  type ApprovalInvocation,
+  type ApprovalObserver,
+  type ApprovalPolicy,
+  type ApprovalRequest,
+  decideApproval,
+} from './approval.ts';
+export { asLambdaError, envelopeOf, LocalTaskFailure } from './envelope.ts';
+export {
+  ChildRunbookNotFoundError,
+  ParameterError,
+  RunbookInvalidError,
+  RunnerError,
+  type RunnerErrorCode,
+} from './errors.ts';
+export {
+  findSiblingRunbook,
+  type LoadedRunbook,
+  loadRunbookFile,
+  loadRunbookSource,
+  siblingResolver,
+  siblingRunbookFiles,
+} from './load.ts';
+export {
+  acceptedValues,
+  checkParameters,
+  parseParameterArguments,
+  parseParameterValue,
+} from './parameters.ts';
+export {
+  type ApprovalDecidedEvent,
+  type ApprovalRequestedEvent,
+  type EngineEvent,
+  type LocalRunResult,
+  type NotificationEvent,
+  type PlannedStep,
+  type ProgressStepKind,
+  planOf,
+  type RunError,
+  type RunEvent,
+  type RunFinishedEvent,
+  type RunStartedEvent,
+  type StepFinishedEvent,
+  type StepRetriedEvent,
+  type StepStartedEvent,
+  StepTracker,
+  type StepTrackerOptions,
+  stepValueOfCause,
+  type TargetFinishedEvent,
+} from './progress.ts';
+export {
+  LOCAL_CHILD_TIMEOUT_SECONDS,
+  LOCAL_OUTPUT_BUCKET,
+  MAX_CHILD_DEPTH,
+  type PreparedRunbook,
+  type PrepareOptions,
+  prepareRunbook,
+  type RunLocalOptions,
+  runLocal,
+} from './run-local.ts';
