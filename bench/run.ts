@@ -5,15 +5,20 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import '../lib/shared/polyfills.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 import { benchExec } from './exec.ts';
 import { BenchResults } from './results.ts';
 import { benchCompile } from './runbook.ts';
+import { benchRunner } from './runner.ts';
 import { benchSession } from './session.ts';
 
 const BENCHES: Record<string, (results: BenchResults) => Promise<void>> = {
   session: benchSession,
   exec: benchExec,
   'runbook.compile': benchCompile,
+  'runner.fanout': benchRunner,
 };
 
 const wanted = process.argv.slice(2);
