@@ -6,7 +6,7 @@
  * from an {@link ErrorContext}, so the wording lives in one table that docs/ can mirror.
  */
 import type { SessionErrorCode } from '../session/errors.ts';
-import type { TaskErrorName } from '../shared/errors.ts';
+import { AWS_EXEC_ERROR_NAMES, type TaskErrorName } from '../shared/errors.ts';
 import type { ExecErrorInfo } from './result.ts';
 
 /** How lib/exec retries an AWS error of `ecs:ExecuteCommand` (design.md §4). */
@@ -262,15 +262,7 @@ export interface ClassifiedAwsError {
   readonly retry: RetryPolicy;
 }
 
-const AWS_NAMES = new Set<string>([
-  'TargetNotConnectedException',
-  'ThrottlingException',
-  'ServerException',
-  'AccessDeniedException',
-  'ClusterNotFoundException',
-  'InvalidParameterException',
-  'ClientException',
-]);
+const AWS_NAMES: ReadonlySet<string> = new Set(AWS_EXEC_ERROR_NAMES);
 
 /** Network-level failures the SDK surfaces without an HTTP response. */
 const TRANSIENT_NETWORK_CODES = new Set([

@@ -122,7 +122,13 @@ export async function runBatch(
     const record = final.get(taskId);
     if (record === undefined) throw new Error(`batch lost the record of task ${taskId}`);
     const uri = await staged.publish(record);
-    out.push({ taskId, exitCode: record.exitCode, status: record.status, ...(uri ? { uri } : {}) });
+    out.push({
+      taskId,
+      exitCode: record.exitCode,
+      status: record.status,
+      ...(uri ? { uri } : {}),
+      ...(record.error ? { error: record.error.name } : {}),
+    });
   }
   return out;
 }

@@ -261,13 +261,15 @@ export interface BatchEvent extends StepEventBase {
   readonly outputBucket: string;
 }
 
-/** One target of a batch, as small as the Map's 256 KB budget needs. */
+/** One target of a batch, as small as the Map's 256 KB budget needs (about 200 bytes). */
 export interface BatchTargetResult {
   readonly taskId: string;
   readonly exitCode: number | null;
   readonly status: ExecStatus;
   /** The full output's location, when it was written. */
   readonly uri?: string;
+  /** Why it failed: a task error name (`CommandFailed`, `SessionInterrupted`, …); absent on success. */
+  readonly error?: string;
 }
 
 /** What a batch returns. */

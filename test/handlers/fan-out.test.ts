@@ -209,7 +209,7 @@ describe('runBatch', () => {
     const results = await runBatch(batchEvent({ taskIds: [gone, API_TASKS[0] as string] }), deps, {
       onResult: (r) => reasons.push(`${r.taskId}:${r.error?.name ?? 'ok'}`),
     });
-    expect(results[0]).toEqual({ taskId: gone, exitCode: null, status: 'error' });
+    expect(results[0]).toEqual({ taskId: gone, exitCode: null, status: 'error', error: 'NoTargets' });
     expect(results[1]).toMatchObject({ status: 'succeeded' });
     expect(reasons).toContain(`${gone}:NoTargets`);
   });
@@ -221,7 +221,9 @@ describe('runBatch', () => {
     const results = await runBatch(batchEvent({ taskIds: [worker], container: undefined }), deps, {
       onResult: (r) => messages.push(r.error?.message ?? ''),
     });
-    expect(results).toEqual([{ taskId: worker, exitCode: null, status: 'error' }]);
+    expect(results).toEqual([
+      { taskId: worker, exitCode: null, status: 'error', error: 'InvalidParameterException' },
+    ]);
     expect(messages[0]).toContain('app, sidecar');
   });
 

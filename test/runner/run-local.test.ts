@@ -61,7 +61,13 @@ outputs:
       error: { name: 'ErrorBudgetExceeded' },
     });
     expect(touch.failures).toEqual([
-      { taskId: failing, exitCode: 5, status: 'failed', uri: expect.stringMatching(/^file:/) },
+      {
+        taskId: failing,
+        exitCode: 5,
+        status: 'failed',
+        error: 'CommandFailed',
+        uri: expect.stringMatching(/^file:/),
+      },
     ]);
     expect(await readFile(fileURLToPath(touch.failures?.[0]?.uri as string), 'utf8')).toBe('broken here\n');
     expect(result.steps.tell?.status).toBe('succeeded');

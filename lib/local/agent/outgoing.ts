@@ -2,16 +2,13 @@
  * The agent's outgoing buffer: every sent stream message stays until its ack arrives, and the
  * oldest one is re-sent once the retransmission timeout has passed. Pure: callers pass `now`.
  *
+ * The RTO estimate is the client's own ({@link RtoEstimator}): plugin and agent compute it alike.
+ *
  * @see ../../../../shared/docs/protocol.md §5.2, §5.4
  */
+import { RtoEstimator } from '../../session/stream.ts';
 
-/** RTO constants shared by the plugin and the agent. */
-export const RTO_DEFAULTS = {
-  initialRttMs: 100,
-  initialRtoMs: 200,
-  minVarianceTermMs: 10,
-  maxRtoMs: 1000,
-} as const;
+export { RtoEstimator };
 
 /** The agent's outgoing-buffer capacity; beyond it a message is sent once, never re-sent. */
 export const AGENT_OUTGOING_CAPACITY = 100_000;
@@ -22,26 +19,6 @@ export interface OutgoingEntry {
   /** The frame exactly as first encoded; resends repeat these bytes. */
   readonly frame: Uint8Array;
   lastSentAt: number;
-}
-
-/** TCP-like RTT estimation, identical in the plugin and the agent (no Karn rule). */
-export class RtoEstimator {
-  #rtt: number = RTO_DEFAULTS.initialRttMs;
-  #rttVar = 0;
-  #rto: number = RTO_DEFAULTS.initialRtoMs;
-
-  get rtoMs(): number {
-    return this.#rto;
-  }
-
-  sample(sampleMs: number): void {
-    this.#rttVar = 0.75 * this.#rttVar + 0.25 * Math.abs(this.#rtt - sampleMs);
-    this.#rtt = 0.875 * this.#rtt + 0.125 * sampleMs;
-    this.#rto = Math.min(
-      RTO_DEFAULTS.maxRtoMs,
-      this.#rtt + Math.max(RTO_DEFAULTS.minVarianceTermMs, 4 * this.#rttVar),
-    );
-  }
 }
 
 /** Unacknowledged stream messages in sequence order. */
