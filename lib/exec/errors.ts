@@ -103,6 +103,20 @@ export const EXEC_ERROR_HINTS = {
     retry: 'never',
     hint: 'ECS refused the request as sent (message above, verbatim). {detail}',
   },
+  'ClientException.credentials': {
+    retry: 'never',
+    hint:
+      'No AWS credentials were found, so nothing was sent to ECS. The SDK looks in the environment ' +
+      '(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), in the profile AWS_PROFILE names ' +
+      '(~/.aws/config, SSO: `aws sso login`) and in the instance or task role. Configure one of them, ' +
+      'or add --local to run against the local emulator.',
+  },
+  'ClientException.region': {
+    retry: 'never',
+    hint:
+      'No AWS region is set, so nothing was sent to ECS. Set AWS_REGION (or use a profile with a ' +
+      'region through AWS_PROFILE), or add --local to run against the local emulator.',
+  },
   CommandFailed: {
     retry: 'never',
     hint: 'The command exited with code {exitCode}; its output tail shows why. {detail}',
@@ -320,6 +334,12 @@ export function awsErrorHint(
 ): string {
   if (classified.name === 'TargetNotConnectedException' && polledOut) {
     return hintFor('TargetNotConnectedException.deadline', context);
+  }
+  // The SDK's own configuration failures never reached ECS: say what to configure instead.
+  if (classified.awsName === 'CredentialsProviderError')
+    return hintFor('ClientException.credentials', context);
+  if (classified.name === 'ClientException' && /Region is missing/i.test(classified.message)) {
+    return hintFor('ClientException.region', context);
   }
   const detail =
     classified.awsName !== classified.name

@@ -91,6 +91,24 @@ describe('awsErrorHint', () => {
     expect(hint).toMatch(/ecs:cluster.*ecs:container-name.*aws:ResourceTag\//);
   });
 
+  it.each([
+    [
+      'missing credentials',
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+      'No AWS credentials were found',
+    ],
+    ['a missing region', new Error('Region is missing'), 'No AWS region is set'],
+  ])('tells what to configure, not that ECS refused, for %s', (_what, error, expected) => {
+    const classified = classifyAwsError(error);
+    expect(classified.name).toBe('ClientException');
+    const hint = awsErrorHint(classified, { cluster: 'prod', region: 'eu-west-1' });
+    expect(hint).toContain(expected);
+    expect(hint).toContain('--local');
+    expect(hint).not.toContain('ECS refused');
+  });
+
   it('names the cluster and region for ClusterNotFoundException', () => {
     const hint = awsErrorHint(classifyAwsError(serviceError('ClusterNotFoundException', 'no')), {
       cluster: 'prod',
