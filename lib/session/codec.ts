@@ -218,10 +218,18 @@ export function uuidToWire(uuid: string): Uint8Array {
   return wire;
 }
 
-/** Canonical UUID string from its wire order. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Canonical UUID string from its wire order (a table lookup per byte: it runs for every frame). */
 export function uuidFromWire(wire: Uint8Array): string {
-  const hex = Buffer.concat([wire.subarray(8, 16), wire.subarray(0, 8)]).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  let hex = '';
+  // Canonical bytes 0–7 are wire bytes 8–15, canonical 8–15 are wire 0–7.
+  for (let i = 0; i < 16; i++) {
+    const at = i < 8 ? i + 8 : i - 8;
+    hex += HEX_BYTE[wire[at] as number];
+    if (i === 3 || i === 5 || i === 7 || i === 9) hex += '-';
+  }
+  return hex;
 }
 
 function readMessageType(bytes: Uint8Array): string {
