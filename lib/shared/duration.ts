@@ -27,7 +27,8 @@ export function parseDuration(text: string | number): number | undefined {
 /** Formats milliseconds compactly (`1h30m`, `2.5s`, `120ms`) for progress output. */
 export function formatDuration(ms: number): string {
   if (ms < 1_000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1_000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+  // Two decimals below 10 s, one below a minute, without trailing zeros: 2s, 2.5s, 1.25s, 12.3s.
+  if (ms < 60_000) return `${Number((ms / 1_000).toFixed(ms < 10_000 ? 2 : 1))}s`;
   const h = Math.floor(ms / UNIT_MS.h);
   const m = Math.floor((ms % UNIT_MS.h) / UNIT_MS.m);
   const s = Math.round((ms % UNIT_MS.m) / 1_000);

@@ -33,7 +33,7 @@ describe('executeOnTarget', () => {
     expect(clock.sleeps).toEqual([50, 100, 200, 200, 200, 200, 50]);
     expect(calls.at(-1)).toBe(1_000);
     expect(result).toMatchObject({ status: 'error', polls: calls.length, retries: 0, durationMs: 1_000 });
-    expect(result.error?.hint).toContain('did not connect within 1.00s (8 polls)');
+    expect(result.error?.hint).toContain('did not connect within 1s (8 polls)');
   });
 
   it('spends one token of the bucket per ExecuteCommand call', async () => {

@@ -29,7 +29,10 @@ describe('parseDuration', () => {
 describe('formatDuration', () => {
   it.each([
     [120, '120ms'],
-    [2_500, '2.50s'],
+    [2_500, '2.5s'],
+    [2_000, '2s'],
+    [1_234, '1.23s'],
+    [12_340, '12.3s'],
     [5_400_000, '1h30m'],
     [61_000, '1m1s'],
   ])('formats %d ms as %s', (ms, text) => {
