@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { ExecResult } from '../exec/result.ts';
-import type { FanOutStepValue, JsonScalar, StepValue } from '../handlers/events.ts';
+import type { FanOutStepValue, JsonScalar, StepValue, TriggerInput } from '../handlers/events.ts';
 import type { ApprovalAnswer, ApprovalPolicy, ApprovalRequest } from '../runner/approval.ts';
 import { ParameterError } from '../runner/errors.ts';
 import { parseParameterArguments } from '../runner/parameters.ts';
@@ -19,6 +19,7 @@ import { printDiagnostics, readRunbookFile } from './validate.ts';
 
 const USAGE = `Usage: runbook run FILE --local [--param NAME=VALUE ...]
                    [--approve | --reject] [--approver NAME] [--comment TEXT]
+                   [--alarm NAME [--alarm-state S] [--alarm-reason TEXT] | --schedule-time T | --caller ARN]
                    [--json] [--output-dir DIR] [--cluster-file F] [--fast]
 
 Runs a runbook on this machine: its compiled state machine in a local Step Functions engine,
@@ -32,6 +33,11 @@ progress tree (steps, targets, durations, output tails) goes to stderr, then a s
   --reject             reject every approval step
   --approver NAME      who decides (default: $USER)
   --comment TEXT       the decision's comment
+  --alarm NAME         start it as the CloudWatch alarm NAME would (trigger.type = alarm)
+  --alarm-state S      the alarm's new state: ALARM (default), OK or INSUFFICIENT_DATA
+  --alarm-reason TEXT  the alarm's state reason (trigger.alarm.reason)
+  --schedule-time T    start it as its schedule would at T, an ISO 8601 time (trigger.type = schedule)
+  --caller ARN         start it as the API would for the IAM principal ARN (trigger.type = api)
   --json               print the result (status, outputs, every step's value) as JSON on stdout
   --output-dir DIR     where each target's whole output goes (default: a new directory under
                        the OS temp directory, printed)
@@ -55,7 +61,14 @@ const OPTIONS = {
   'output-dir': { type: 'string' },
   'cluster-file': { type: 'string' },
   fast: { type: 'boolean' },
+  alarm: { type: 'string' },
+  'alarm-state': { type: 'string' },
+  'alarm-reason': { type: 'string' },
+  'schedule-time': { type: 'string' },
+  caller: { type: 'string' },
 } as const;
+
+const ALARM_STATES = ['ALARM', 'OK', 'INSUFFICIENT_DATA'] as const;
 
 function usage(message: string): UsageError {
   return new UsageError(message, USAGE);
@@ -72,6 +85,48 @@ export interface RunArgs {
   readonly outputDir?: string;
   readonly clusterFile?: string;
   readonly fast: boolean;
+  /** What started the run, as the scheduler, the alarm rule or the API would pass it. */
+  readonly trigger?: TriggerInput;
+}
+
+/** The `trigger` of the execution input from the trigger options; throws {@link UsageError}. */
+function triggerFrom(values: {
+  alarm?: string;
+  'alarm-state'?: string;
+  'alarm-reason'?: string;
+  'schedule-time'?: string;
+  caller?: string;
+}): TriggerInput | undefined {
+  const given = (['alarm', 'schedule-time', 'caller'] as const).filter((k) => values[k] !== undefined);
+  if (given.length > 1) {
+    throw usage(`a run has one trigger; received ${given.map((k) => `--${k}`).join(' and ')}`);
+  }
+  if (
+    values.alarm === undefined &&
+    (values['alarm-state'] !== undefined || values['alarm-reason'] !== undefined)
+  ) {
+    throw usage('--alarm-state and --alarm-reason go with --alarm NAME');
+  }
+  if (values.alarm !== undefined) {
+    const state = values['alarm-state'] ?? 'ALARM';
+    if (!(ALARM_STATES as readonly string[]).includes(state)) {
+      throw usage(
+        `--alarm-state must be one of ${ALARM_STATES.join(', ')}; received ${JSON.stringify(state)}`,
+      );
+    }
+    return { type: 'alarm', alarm: { name: values.alarm, state, reason: values['alarm-reason'] ?? '' } };
+  }
+  const time = values['schedule-time'];
+  if (time !== undefined) {
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(time) || Number.isNaN(Date.parse(time))) {
+      throw usage(
+        `--schedule-time must be an ISO 8601 time such as 2026-11-23T03:00:00Z; received ${JSON.stringify(time)}`,
+      );
+    }
+    return { type: 'schedule', schedule: { time: new Date(time).toISOString() } };
+  }
+  if (values.caller !== undefined) return { type: 'api', api: { caller: values.caller } };
+  return undefined;
 }
 
 /** Parses `runbook run` arguments; throws {@link UsageError}. */
@@ -104,6 +159,7 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
     throw usage('--comment goes with --approve or --reject');
   }
   const decision = values.approve ? 'approve' : values.reject ? 'reject' : undefined;
+  const trigger = triggerFrom(values);
   return {
     file: positionals[0] as string,
     params: values.param ?? [],
@@ -114,6 +170,7 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
     ...(values['output-dir'] !== undefined ? { outputDir: values['output-dir'] } : {}),
     ...(values['cluster-file'] !== undefined ? { clusterFile: values['cluster-file'] } : {}),
     fast: values.fast ?? false,
+    ...(trigger ? { trigger } : {}),
   };
 }
 
@@ -399,6 +456,7 @@ async function runRun(args: readonly string[], io: CliIo): Promise<number> {
       ecs,
       kms,
       params,
+      ...(parsed.trigger ? { trigger: parsed.trigger } : {}),
       region: emulator.region,
       ...(parsed.outputDir !== undefined ? { outputDir: resolveFile(io, parsed.outputDir) } : {}),
       ...(approval ? { approval } : {}),

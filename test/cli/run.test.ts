@@ -10,6 +10,7 @@ import type { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.ts';
 import { parseRunArgs } from '../../lib/cli/run.ts';
+import type { StepValue } from '../../lib/handlers/events.ts';
 import type { LocalRunResult } from '../../lib/runner/progress.ts';
 import { captureIo } from './io.ts';
 
@@ -316,5 +317,79 @@ describe('parseRunArgs', () => {
       json: false,
       fast: false,
     });
+  });
+
+  it.each([
+    [
+      ['--alarm', 'api-5xx-high'],
+      { type: 'alarm', alarm: { name: 'api-5xx-high', state: 'ALARM', reason: '' } },
+    ],
+    [
+      ['--alarm', 'a', '--alarm-state', 'OK', '--alarm-reason', 'back to normal'],
+      { type: 'alarm', alarm: { name: 'a', state: 'OK', reason: 'back to normal' } },
+    ],
+    [
+      ['--schedule-time', '2026-11-23T03:00:00+01:00'],
+      { type: 'schedule', schedule: { time: '2026-11-23T02:00:00.000Z' } },
+    ],
+    [['--caller', 'arn:aws:iam::1:user/ops'], { type: 'api', api: { caller: 'arn:aws:iam::1:user/ops' } }],
+  ])('reads the trigger of %j', (options, trigger) => {
+    expect(parseRunArgs(['f.yaml', '--local', ...options]).trigger).toEqual(trigger);
+  });
+
+  it.each([
+    [['--alarm', 'a', '--caller', 'b'], 'one trigger'],
+    [
+      ['--alarm', 'a', '--alarm-state', 'FIRING'],
+      '--alarm-state must be one of ALARM, OK, INSUFFICIENT_DATA',
+    ],
+    [['--alarm-reason', 'x'], 'go with --alarm NAME'],
+    [['--schedule-time', 'tonight'], '--schedule-time must be an ISO 8601 time'],
+  ])('reports a usage error for the trigger options %j', (options, message) => {
+    expect(() => parseRunArgs(['f.yaml', '--local', ...options])).toThrow(message);
+  });
+});
+
+describe('runbook run with a trigger', () => {
+  it('passes an alarm given on the command line to trigger.* in the commands, as data', async () => {
+    // Arrange
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'run-trigger-'));
+    const file = path.join(dir, 'echo-trigger.yaml');
+    await writeFile(
+      file,
+      [
+        'name: echo-trigger',
+        'steps:',
+        '  - id: show',
+        '    exec:',
+        '      target: { cluster: demo, service: api }',
+        '      command: printf "%s|%s|%s|%s" "${{ trigger.type }}" "${{ trigger.alarm.name }}" "${{ trigger.alarm.state }}" "${{ trigger.alarm.reason }}"',
+        '',
+      ].join('\n'),
+    );
+    const cap = captureIo({ cwd: ROOT });
+
+    // Act
+    const code = await main(
+      [
+        'run',
+        file,
+        '--local',
+        '--fast',
+        '--json',
+        '--alarm',
+        'api-5xx-high',
+        '--alarm-reason',
+        "it's $(touch pwned) `id`",
+      ],
+      cap.io,
+    );
+    await rm(dir, { recursive: true, force: true });
+
+    // Assert
+    expect(code).toBe(0);
+    const result = JSON.parse(cap.stdout()) as LocalRunResult;
+    const show = result.steps.show as StepValue & { result?: { output: { tail: string } } };
+    expect(show.result?.output.tail).toBe("alarm|api-5xx-high|ALARM|it's $(touch pwned) `id`");
   });
 });
