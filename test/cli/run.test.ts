@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: runbook expressions are written ${{ … }}
 /**
  * `runbook run` through `main(argv, io)`: the local emulator in-process, the runner, the
  * handlers, real commands.
