@@ -2,6 +2,7 @@
  * `runbook exec`: the non-interactive ECS Exec — remote output on stdout, the remote exit code
  * as ours.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { KMSClient } from '@aws-sdk/client-kms';
@@ -17,7 +18,7 @@ import { resolveClusterFile, startCliEmulator } from './local-cluster.ts';
 
 const USAGE = `Usage: runbook exec [--cluster C] (--task T | --service S | --family F | --started-by X | --group G)
                     [--pick one|all|N|random] [--all] [--concurrency N] [--tolerate N|P%]
-                    [--container NAME] [--timeout DURATION] [--json]
+                    [--container NAME] [--timeout DURATION] [--json] [--output-dir DIR]
                     [--local] [--cluster-file F] -- COMMAND...
 
 Runs COMMAND in ECS containers through ECS Exec and exits with the remote exit code.
@@ -43,6 +44,8 @@ Fan-out (any selection but --task or --pick one|random|1):
 Output:
   --timeout DURATION   per target: 500ms, 30s, 5m, 1h30m, or seconds (default 10m)
   --json               print the result records as one JSON array; nothing streams live
+  --output-dir DIR     also write each target's whole output to a file in DIR (the record's
+                       output.uri); --json records otherwise keep a 32 KiB tail
 
 Local:
   --local              start the local emulator in-process (no AWS calls)
@@ -68,6 +71,7 @@ const OPTIONS = {
   container: { type: 'string' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
+  'output-dir': { type: 'string' },
   local: { type: 'boolean' },
   'cluster-file': { type: 'string' },
 } as const;
@@ -81,6 +85,7 @@ interface ExecArgs {
   readonly tolerate?: string;
   readonly timeoutMs?: number;
   readonly json: boolean;
+  readonly outputDir?: string;
   readonly local: boolean;
   readonly clusterFile?: string;
 }
@@ -183,6 +188,7 @@ export function parseExecArgs(args: readonly string[]): ExecArgs {
     ...(values.tolerate !== undefined ? { tolerate: values.tolerate } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     json: values.json ?? false,
+    ...(values['output-dir'] !== undefined ? { outputDir: values['output-dir'] } : {}),
     local: values.local ?? false,
     ...(values['cluster-file'] !== undefined ? { clusterFile: values['cluster-file'] } : {}),
   };
@@ -241,6 +247,7 @@ async function runExecCommand(args: readonly string[], io: CliIo): Promise<numbe
           ...(parsed.timeoutMs !== undefined ? { timeoutMs: parsed.timeoutMs } : {}),
           ...(parsed.concurrency !== undefined ? { concurrency: parsed.concurrency } : {}),
           ...(parsed.tolerate !== undefined ? { tolerate: parsed.tolerate } : {}),
+          ...(parsed.outputDir !== undefined ? { sinkDir: path.resolve(io.cwd, parsed.outputDir) } : {}),
           ...(onLine ? { onLine } : {}),
           ...(onResult ? { onResult } : {}),
           ...(io.signal ? { signal: io.signal } : {}),

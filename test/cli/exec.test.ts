@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseExecArgs } from '../../lib/cli/exec.ts';
 import { main } from '../../lib/cli/main.ts';
@@ -37,6 +40,27 @@ describe('runbook exec', () => {
       output: { tail: 'hi\n', totalBytes: 3, truncated: false },
       error: { name: 'CommandFailed' },
     });
+  });
+
+  it('writes each target’s whole output to --output-dir while the JSON record keeps a tail', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'exec-out-'));
+    try {
+      const cap = captureIo();
+      // 40,000 lines of 9 bytes: more than the 32 KiB tail.
+      const code = await main(
+        [...LOCAL, '--service', 'api', '--json', '--output-dir', dir, '--', 'seq -w 1 40000 | sed s/$/.../'],
+        cap.io,
+      );
+      expect(code).toBe(0);
+      const [record] = JSON.parse(cap.stdout());
+      expect(record.output).toMatchObject({ truncated: true, totalBytes: 360_000 });
+      const whole = await readFile(new URL(record.output.uri), 'utf8');
+      expect(whole.length).toBe(360_000);
+      expect(whole.startsWith('00001...\n')).toBe(true);
+      expect(whole.endsWith('40000...\n')).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('prefixes each line with the task id and ends a partial line when it fans out', async () => {
