@@ -123,6 +123,9 @@ export const EXECUTE_DEFAULTS = {
 /** ECS Exec closes sessions idle this long. */
 const ECS_EXEC_IDLE_MS = 20 * 60_000;
 
+/** The longest delay a Node timer holds (2^31−1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** Slack that lets the command's own timeout fire before the session's silence bounds. */
 const TIMEOUT_SLACK_MS = 1_000;
 
@@ -404,11 +407,15 @@ export function validateExecuteOptions(
     | 'tailBytes'
   >,
 ): void {
+  // The session arms a Node timer with each: past 2^31−1 ms it would refuse them only after
+  // ExecuteCommand had opened a session.
   const positive = ['timeoutMs', 'connectTimeoutMs', 'idleTimeoutMs'] as const;
   for (const key of positive) {
     const value = o[key];
-    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
-      throw new ExecUsageError(`${key} must be a positive number of milliseconds; received ${String(value)}`);
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1 && value <= MAX_TIMER_MS)) {
+      throw new ExecUsageError(
+        `${key} must be an integer number of milliseconds from 1 to ${MAX_TIMER_MS}; received ${String(value)}`,
+      );
     }
   }
   const nonNegative = ['targetNotConnectedDeadlineMs', 'maxRetries', 'tailBytes'] as const;

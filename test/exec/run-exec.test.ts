@@ -427,8 +427,23 @@ describe('runExec', () => {
       /received "5 %"/,
     );
     await expect(run(h, { target: API_ONE, command: { script: 'true' }, timeoutMs: 0 })).rejects.toThrow(
-      /timeoutMs must be a positive number of milliseconds; received 0/,
+      /timeoutMs must be an integer number of milliseconds from 1 to 2147483647; received 0/,
     );
+    expect(h.local.stats.calls.ListTasks + h.local.stats.calls.ExecuteCommand).toBe(0);
+  });
+
+  it('throws a usage error before any remote call when a timeout exceeds what a timer can hold', async () => {
+    // Arrange: 600h is 2,160,000,000 ms, past Node's 2^31−1 ms timer limit.
+    const h = await start();
+    // Act + Assert
+    await expect(
+      run(h, { target: API_ONE, command: { script: 'true' }, timeoutMs: 2_160_000_000 }),
+    ).rejects.toThrow(
+      /timeoutMs must be an integer number of milliseconds from 1 to 2147483647; received 2160000000/,
+    );
+    await expect(
+      run(h, { target: API_ONE, command: { script: 'true' }, idleTimeoutMs: 1_500.5 }),
+    ).rejects.toThrow(ExecUsageError);
     expect(h.local.stats.calls.ListTasks + h.local.stats.calls.ExecuteCommand).toBe(0);
   });
 });
