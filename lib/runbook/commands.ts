@@ -355,6 +355,7 @@ export function rewriteCommand(command: Pick<Command, 'script' | 'expressions'>)
   let counter = 0;
   let out = '';
   let last = 0;
+  const arithmetic = new Set<string>();
   const sorted = [...command.expressions].sort((a, b) => a.start - b.start);
   for (const expression of sorted) {
     const { reference } = expression;
@@ -364,12 +365,26 @@ export function rewriteCommand(command: Pick<Command, 'script' | 'expressions'>)
       byPath.set(reference.path, name);
       variables.push({ name, reference });
     }
+    if (expression.context === 'arithmetic') arithmetic.add(name);
     out += command.script.slice(last, expression.start);
     out += variableReference(name, expression.context);
     last = expression.end;
   }
   out += command.script.slice(last);
-  return { script: out, variables };
+  return { script: `${[...arithmetic].map(integerGuard).join('')}${out}`, variables };
+}
+
+/**
+ * A line that stops the script unless the variable holds an integer.
+ *
+ * Inside `$(( … ))` a shell evaluates the expanded text as an expression, and bash then runs
+ * command substitutions hidden in array subscripts (`a[$(cmd)]`). The validator only lets
+ * integer-typed references there, but a value's type is not enforced at run time everywhere (a
+ * state machine started directly, a called runbook's untyped output), so the script checks it
+ * before the user's first line: digits with an optional leading `-`, nothing else.
+ */
+function integerGuard(name: string): string {
+  return `case "\${${name}#-}" in ''|*[!0-9]*) printf 'runbook: %s is not an integer; refusing to use it in $(( ))\\n' ${name} >&2; exit 2;; esac\n`;
 }
 
 function variableReference(name: string, context: RewritableShellContext): string {

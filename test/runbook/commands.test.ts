@@ -126,7 +126,8 @@ describe('rewriteCommand', () => {
     const { command: c } = command(`cat <<EOF\nx=${X}\nEOF\necho $(( \${{ params.n }} * 2 ))`);
 
     expect(rewriteCommand(c as Command).script).toBe(
-      'cat <<EOF\nx=${RB_P_x}\nEOF\necho $(( ${RB_P_n} * 2 ))',
+      `case "\${RB_P_n#-}" in ''|*[!0-9]*) printf 'runbook: %s is not an integer; refusing to use it in $(( ))\\n' RB_P_n >&2; exit 2;; esac\n` +
+        'cat <<EOF\nx=${RB_P_x}\nEOF\necho $(( ${RB_P_n} * 2 ))',
     );
   });
 
@@ -186,5 +187,51 @@ describe('rewriteCommand', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('rewriteCommand in $(( … ))', () => {
+  const source = [
+    'name: t',
+    'parameters:',
+    '  n: { type: integer, default: 3 }',
+    'steps:',
+    '  - id: a',
+    '    exec:',
+    '      target: { service: api }',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a runbook expression
+    '      command: echo $(( ${{ params.n }} * 2 ))',
+    '',
+  ].join('\n');
+  const { runbook } = parseRunbook(source, { file: 't.yaml' });
+  const step = runbook?.steps[0];
+  const script = step?.kind === 'exec' ? rewriteCommand(step.command).script : '';
+
+  it.each(['bash', 'dash'])('computes with an integer under %s', (shell) => {
+    const run = spawnSync(shell, ['-c', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, RB_P_n: '-21' },
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('-42\n');
+  });
+
+  it.each([
+    ['bash', 'a[$(echo PWNED >&2)]'],
+    ['dash', 'a[$(echo PWNED >&2)]'],
+    ['bash', '1+1'],
+    ['bash', ''],
+    ['bash', '-'],
+    ['bash', '2.5'],
+  ])('refuses a value that is not an integer under %s before the shell evaluates it: %j', (shell, value) => {
+    const run = spawnSync(shell, ['-c', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, RB_P_n: value },
+    });
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    // (bash may add noise of its own startup files here; the guard's line must be there, PWNED not.)
+    expect(run.stderr).toContain('runbook: RB_P_n is not an integer; refusing to use it in $(( ))\n');
+    expect(run.stderr).not.toContain('PWNED');
   });
 });
