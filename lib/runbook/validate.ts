@@ -5,7 +5,7 @@
  *
  * All problems are reported at once; the model is returned only when no error was found.
  */
-import { DURATION_FORMS, parseDuration } from '../shared/duration.ts';
+import { DURATION_FORMS, formatDuration, parseDuration } from '../shared/duration.ts';
 import { classifyCommand } from './commands.ts';
 import { validateCron } from './cron.ts';
 import { type Diagnostic, type DiagnosticCode, DiagnosticSink, hasErrors } from './diagnostics.ts';
@@ -138,6 +138,8 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2
 const DEFAULT_EXEC_TIMEOUT_MS = 10 * 60_000;
 const DEFAULT_APPROVAL_TIMEOUT_MS = 60 * 60_000;
 const MAX_ID_LENGTH = 64;
+/** A step timeout is a timer in the exec layer: Node timers hold at most 2^31 − 1 ms (about 24.8 days). */
+const MAX_TIMEOUT_MS = 2_147_483_647;
 
 /** What the scope knows about a step that may be referenced. */
 interface StepInfo {
@@ -410,7 +412,7 @@ class Validator {
   duration(
     node: YamlNode,
     what: string,
-    options: { wholeSeconds?: boolean; positive?: boolean } = {},
+    options: { wholeSeconds?: boolean; positive?: boolean; maxMs?: number } = {},
   ): Duration | undefined {
     const value = node.kind === 'scalar' ? node.value : undefined;
     const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
@@ -424,6 +426,14 @@ class Validator {
     }
     if (options.positive && ms === 0) {
       this.report('VALUE_OUT_OF_RANGE', node.range, `${what} is 0; it must be longer than 0`);
+      return undefined;
+    }
+    if (options.maxMs !== undefined && ms > options.maxMs) {
+      this.report(
+        'VALUE_OUT_OF_RANGE',
+        node.range,
+        `${what} is ${describeNode(node)}; accepted: at most ${formatDuration(options.maxMs)} (the longest a timer can wait)`,
+      );
       return undefined;
     }
     if (options.wholeSeconds && ms % 1000 !== 0) {
@@ -911,7 +921,7 @@ class Validator {
     }
     const timeout = this.entry(map, 'timeout');
     if (timeout) {
-      const d = this.duration(timeout, 'defaults.timeout', { positive: true });
+      const d = this.duration(timeout, 'defaults.timeout', { positive: true, maxMs: MAX_TIMEOUT_MS });
       if (d) out.timeout = d;
     }
     const retry = this.entry(map, 'retry');
@@ -1139,7 +1149,7 @@ class Validator {
 
     const timeoutNode = this.entry(map, 'timeout');
     const timeout = timeoutNode
-      ? this.duration(timeoutNode, `${where}: timeout`, { positive: true })
+      ? this.duration(timeoutNode, `${where}: timeout`, { positive: true, maxMs: MAX_TIMEOUT_MS })
       : undefined;
     const retryNode = this.entry(map, 'retry');
     const retry = retryNode ? this.retry(retryNode, `${where}: retry`) : undefined;

@@ -30,6 +30,19 @@ const CASES: [string, string, DiagnosticCode, number, number][] = [
   ],
   ['an empty step list', y('name: t', 'steps: []'), 'EMPTY_STEPS', 2, 8],
   [
+    'an exec timeout longer than a timer can wait',
+    y(
+      'name: t',
+      'steps:',
+      '  - id: e',
+      '    timeout: 600h',
+      '    exec: { target: { service: api }, command: "true" }',
+    ),
+    'VALUE_OUT_OF_RANGE',
+    4,
+    14,
+  ],
+  [
     'a timeout on a parallel step (a Parallel state has none)',
     y(
       'name: t',
