@@ -66,8 +66,16 @@ export const MAX_INLINE_MAP_CONCURRENCY = 40;
 /** Distributed Map child executions at once we allow: the account's default Lambda concurrency. */
 export const MAX_DISTRIBUTED_MAP_CONCURRENCY = 1000;
 
-/** Seconds added to a command's own timeout for a Task's `TimeoutSeconds` backstop. */
-export const TIMEOUT_BACKSTOP_MARGIN_SECONDS = 60;
+/**
+ * Seconds added to a command's own timeout for a Task's `TimeoutSeconds` backstop.
+ *
+ * The handler spends time before the command's timeout starts and after it ends: up to 60 s
+ * polling TargetNotConnectedException, 15 s opening the data channel, bounded Throttling and
+ * Server retries (5 × at most 5 s), a Ctrl-C grace and the agent's 2 s drain. The backstop must
+ * not fire before the handler reports its own, clearer error (ExecTimeout with the output tail,
+ * TargetNotConnected with its causes), so it leaves room for all of them.
+ */
+export const TIMEOUT_BACKSTOP_MARGIN_SECONDS = 180;
 
 const LAMBDA_WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 const SNS_PUBLISH = 'arn:aws:states:::sns:publish';
@@ -258,6 +266,19 @@ function lowerBody(ctx: Context, step: Step, next: string, exits: Exits): Fragme
 
 function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** The longest total wait between the tries of a retry policy (whole seconds, rounded up). */
+function retryWaitSeconds(
+  retry: { attempts: number; intervalMs: number; backoff: number; maxIntervalMs?: number } | undefined,
+): number {
+  if (!retry) return 0;
+  let totalMs = 0;
+  for (let i = 0; i < retry.attempts - 1; i++) {
+    const wait = retry.intervalMs * retry.backoff ** i;
+    totalMs += retry.maxIntervalMs === undefined ? wait : Math.min(wait, retry.maxIntervalMs);
+  }
+  return Math.ceil(totalMs / 1000);
 }
 
 /** A step's `retry` as one Retrier on `errors`; undefined when it allows a single try. */
@@ -545,8 +566,10 @@ function lowerFanOut(ctx: Context, step: ExecStep, next: string, exits: Exits): 
   const batchTask: AslState = {
     Type: 'Task',
     Resource: placeholderToken('ExecFnArn'),
+    // Every try of a target may run to its timeout, with the retry waits between tries.
     TimeoutSeconds:
-      seconds(step.timeout.ms) * Math.max(1, step.retry?.attempts ?? 1) + TIMEOUT_BACKSTOP_MARGIN_SECONDS,
+      (seconds(step.timeout.ms) + TIMEOUT_BACKSTOP_MARGIN_SECONDS) * Math.max(1, step.retry?.attempts ?? 1) +
+      retryWaitSeconds(step.retry),
     End: true,
   };
 

@@ -39,7 +39,7 @@ describe('lowerRunbook', () => {
           stateTailBytes: 2048,
           outputBucket: '${OutputBucket}',
         },
-        TimeoutSeconds: 150,
+        TimeoutSeconds: 270, // 90 s + the 180 s margin
         ResultPath: '$.steps.run',
         Next: 'Runbook.Outputs',
       });
@@ -281,9 +281,19 @@ ${extra}`);
       expect(json).not.toMatch(/ToleratedFailure/);
     });
 
+    it('gives a batch backstop room for every try and the waits between them', () => {
+      const batch = findState(
+        compileYaml(fanOut('', '    timeout: 1m\n    retry: { attempts: 3, interval: 10s, backoff: 2 }\n'))
+          .definition,
+        'purge.Batch',
+      );
+      // 3 tries × (60 s + 180 s margin) + waits of 10 s and 20 s.
+      expect(batch).toMatchObject({ TimeoutSeconds: 3 * 240 + 30 });
+    });
+
     it('returns per batch only what the Map result can hold', () => {
       const batch = findState(compileYaml(fanOut('')).definition, 'purge.Batch');
-      expect(batch).toEqual({ Type: 'Task', Resource: '${ExecFnArn}', TimeoutSeconds: 660, End: true });
+      expect(batch).toEqual({ Type: 'Task', Resource: '${ExecFnArn}', TimeoutSeconds: 780, End: true });
     });
 
     it('splits concurrency into Map iterations and targets per batch, and the rate across batches', () => {
