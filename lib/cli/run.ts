@@ -194,33 +194,39 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /**
- * Asks on the terminal, one approval at a time. Lines are read through an iterator, so answers
- * typed (or piped) ahead of a prompt are kept for it.
+ * Asks on the terminal, one approval at a time. One line reader serves the whole run, so answers
+ * typed (or piped) ahead of a prompt are kept for it, whichever approval they answer; `close`
+ * releases stdin when the run ends.
  */
-function terminalApprover(io: CliIo, approver: string): ApprovalPolicy {
+function terminalApprover(io: CliIo, approver: string): { policy: ApprovalPolicy; close: () => void } {
+  let reader: { rl: ReturnType<typeof createInterface>; lines: AsyncIterator<string> } | undefined;
+  const lines = (): AsyncIterator<string> => {
+    if (!reader) {
+      const rl = createInterface({ input: io.stdin, terminal: false });
+      reader = { rl, lines: rl[Symbol.asyncIterator]() };
+    }
+    return reader.lines;
+  };
   let queue: Promise<unknown> = Promise.resolve();
   const ask = async (request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalAnswer> => {
-    const rl = createInterface({ input: io.stdin, terminal: false });
-    const lines = rl[Symbol.asyncIterator]();
     const question = async (prompt: string): Promise<string> => {
       await write(io.stderr, prompt);
-      const line = await untilAborted(lines.next(), signal);
+      const line = await untilAborted(lines().next(), signal);
       return line.done ? '' : line.value;
     };
-    try {
-      const approved = /^\s*y(es)?\s*$/i.test(await question(`Approve step ${request.stepId}? [y/N] `));
-      const comment = (await question('Comment (Enter for none): ')).trim();
-      return { approved, approvedBy: approver, comment };
-    } finally {
-      rl.close();
-    }
+    const approved = /^\s*y(es)?\s*$/i.test(await question(`Approve step ${request.stepId}? [y/N] `));
+    const comment = (await question('Comment (Enter for none): ')).trim();
+    return { approved, approvedBy: approver, comment };
   };
   return {
-    ask: (request, signal) => {
-      const turn = queue.then(() => ask(request, signal));
-      queue = turn.catch(() => undefined);
-      return turn;
+    policy: {
+      ask: (request, signal) => {
+        const turn = queue.then(() => ask(request, signal));
+        queue = turn.catch(() => undefined);
+        return turn;
+      },
     },
+    close: () => reader?.rl.close(),
   };
 }
 
@@ -431,15 +437,14 @@ async function runRun(args: readonly string[], io: CliIo): Promise<number> {
 
   const approver = parsed.approver ?? io.env.USER ?? io.env.USERNAME ?? 'local-user';
   const interactive = parsed.decision === undefined && io.stdin.isTTY === true;
+  const terminal = interactive ? terminalApprover(io, approver) : undefined;
   const approval: ApprovalPolicy | undefined = parsed.decision
     ? {
         decision: parsed.decision,
         approvedBy: approver,
         ...(parsed.comment !== undefined ? { comment: parsed.comment } : {}),
       }
-    : interactive
-      ? terminalApprover(io, approver)
-      : undefined;
+    : terminal?.policy;
   const note = parsed.decision
     ? undefined
     : interactive
@@ -467,6 +472,7 @@ async function runRun(args: readonly string[], io: CliIo): Promise<number> {
     if (parsed.json) await write(io.stdout, `${JSON.stringify(result, null, 2)}\n`);
     return result.status === 'succeeded' ? 0 : 1;
   } finally {
+    terminal?.close();
     ecs.destroy();
     kms.destroy();
     await emulator.close();

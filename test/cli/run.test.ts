@@ -179,6 +179,44 @@ describe('runbook run', () => {
     expect(result.steps.ask?.outputs).toEqual({ approvedBy: 'dave', comment: 'looks good' });
   });
 
+  it('keeps answers typed ahead for a later approval', async () => {
+    const dir = await tempDir();
+    await writeFile(
+      path.join(dir, 'two-gates.yaml'),
+      [
+        'name: two-gates',
+        'steps:',
+        '  - id: first',
+        '    approval: { message: "One?", timeout: 10s }',
+        '  - id: second',
+        '    approval: { message: "Two?", timeout: 10s }',
+        '',
+      ].join('\n'),
+    );
+    const cap = captureIo({ cwd: dir });
+    const stdin = cap.io.stdin as PassThrough;
+    Object.assign(stdin, { isTTY: true });
+    stdin.write('y\none\nyes\ntwo\n');
+    const code = await main(
+      [
+        'run',
+        'two-gates.yaml',
+        '--local',
+        '--fast',
+        '--approver',
+        'erin',
+        '--json',
+        '--cluster-file',
+        path.join(ROOT, 'runbooks/local/cluster.yaml'),
+      ],
+      cap.io,
+    );
+    expect(code).toBe(0);
+    const result = JSON.parse(cap.stdout()) as LocalRunResult;
+    expect(result.steps.first?.outputs).toEqual({ approvedBy: 'erin', comment: 'one' });
+    expect(result.steps.second?.outputs).toEqual({ approvedBy: 'erin', comment: 'two' });
+  });
+
   it('indents a called runbook and parallel branches under their steps', async () => {
     // Arrange: a parent that runs two branches, one of which calls a child beside it.
     const dir = await tempDir();
