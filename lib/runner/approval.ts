@@ -49,6 +49,8 @@ export interface ApprovalObserver {
   decided(stepId: string, answer: Required<ApprovalAnswer>): void;
 }
 
+const ABORTED: unique symbol = Symbol('aborted');
+
 /** Resolves when `signal` aborts; never rejects (the caller reads why). */
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -91,7 +93,14 @@ export async function decideApproval(
       comment: policy.comment ?? '',
     };
   } else {
-    answer = await policy.ask(request, signal);
+    // A policy that ignores the signal must not hold the run past the state's time.
+    const asked = policy.ask(request, signal);
+    const outcome = await Promise.race([asked, aborted(signal).then((): typeof ABORTED => ABORTED)]);
+    if (outcome === ABORTED) {
+      asked.catch(() => undefined);
+      throw signal.reason;
+    }
+    answer = outcome;
   }
   const decided = { approved: answer.approved, approvedBy: answer.approvedBy, comment: answer.comment ?? '' };
   observer.decided(event.stepId, decided);

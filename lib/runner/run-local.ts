@@ -76,6 +76,8 @@ const HANDLER_GRACE_MS = 2_000;
 
 /** How long the run waits for the engine's event log to drain after the run ended. */
 const EVENT_LOG_DRAIN_MS = 2_000;
+/** How long a finished run waits for handlers it aborted to stop. */
+const HANDLER_STOP_MS = 10_000;
 
 /** Nesting of child runbooks allowed, so a runbook calling itself cannot recurse forever. */
 export const MAX_CHILD_DEPTH = 8;
@@ -412,6 +414,9 @@ async function execute(
   const draining = (async () => {
     for await (const event of started.eventLogs) tracker.observe(event as EngineEvent);
   })();
+  // A throwing onEvent ends the loop above while the run goes on; it is awaited only at the end,
+  // so without a handler now the rejection would be unhandled (and end a CLI process).
+  draining.catch(() => undefined);
 
   let outcome: Parameters<StepTracker['conclude']>[0];
   let output: { outputs?: Record<string, JsonScalar> } = {};
@@ -446,7 +451,9 @@ async function execute(
     // Handlers the engine stopped waiting for (a timed-out state, a failed parallel branch).
     if (inflight.size > 0) {
       if (!run.signal.aborted) run.abort(new Error('the run ended'));
-      await Promise.all(inflight);
+      // Bounded: every handler honours the abort (Ctrl-C, then close), but a run must end even
+      // if one did not.
+      await settleWithin(Promise.allSettled(inflight), HANDLER_STOP_MS);
     }
     await settleWithin(draining, EVENT_LOG_DRAIN_MS);
   }
