@@ -13,7 +13,7 @@ import { type ExecRequest, runExec } from '../exec/run-exec.ts';
 import type { TargetPick, TargetSelector } from '../exec/targets.ts';
 import { DURATION_FORMS, formatDuration, parseDuration } from '../shared/duration.ts';
 import type { Subcommand } from './command.ts';
-import { type CliIo, UsageError, write } from './io.ts';
+import { type CliIo, formatError, UsageError, write } from './io.ts';
 import { resolveClusterFile, startCliEmulator } from './local-cluster.ts';
 
 const USAGE = `Usage: runbook exec [--cluster C] (--task T | --service S | --family F | --started-by X | --group G)
@@ -204,12 +204,6 @@ function describeFailure(result: ExecResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-function describeError(error: unknown): string {
-  const err = error instanceof Error ? error : new Error(String(error));
-  const hint = (err as { hint?: unknown }).hint;
-  return `runbook exec: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n${typeof hint === 'string' && hint ? `hint: ${hint}\n` : ''}`;
-}
-
 async function runExecCommand(args: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseExecArgs(args);
   let ecs: ECSClient;
@@ -258,7 +252,7 @@ async function runExecCommand(args: readonly string[], io: CliIo): Promise<numbe
       if (error instanceof ExecUsageError) throw usage(error.message);
       // No record at all (the selection itself failed: no cluster, no task, no such container):
       // no exit code is known, so one target exits 255 as ssh does, a fan-out 1.
-      await write(io.stderr, describeError(error));
+      await write(io.stderr, formatError('exec', error, io.debug));
       return parsed.fanOut ? 1 : 255;
     }
     if (parsed.json) await write(io.stdout, `${JSON.stringify(run.results, null, 2)}\n`);

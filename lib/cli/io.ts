@@ -9,6 +9,22 @@ export interface CliIo {
   readonly cwd: string;
   /** Aborted when the user interrupts (SIGINT); subcommands pass it down to every wait. */
   readonly signal?: AbortSignal;
+  /** `--debug` was given: errors print their stack. @default false */
+  readonly debug?: boolean;
+}
+
+/**
+ * An error as the user reads it: `runbook <command>: <Name>: <message>`, then its hint (lib/exec's
+ * errors carry one), then the stack only with `--debug`.
+ */
+export function formatError(command: string, error: unknown, debug = false): string {
+  const err = error instanceof Error ? error : new Error(String(error));
+  const hint = (err as { hint?: unknown }).hint;
+  return (
+    `runbook ${command}: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n` +
+    (typeof hint === 'string' && hint ? `hint: ${hint}\n` : '') +
+    (debug && err.stack ? `${err.stack}\n` : '')
+  );
 }
 
 /** A command-line mistake: exit code 2, the message and the subcommand's usage on stderr. */

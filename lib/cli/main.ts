@@ -6,7 +6,7 @@
  * calls `process.exit`.
  */
 import type { Subcommand } from './command.ts';
-import { type CliIo, UsageError, write } from './io.ts';
+import { type CliIo, formatError, UsageError, write } from './io.ts';
 import { SUBCOMMANDS } from './subcommands.ts';
 
 export const VERSION = '0.1.0';
@@ -54,20 +54,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 0;
   }
   try {
-    return await command.run(rest, io);
+    return await command.run(rest, debug ? { ...io, debug } : io);
   } catch (error) {
     if (error instanceof UsageError) {
       await write(io.stderr, `runbook ${command.name}: ${error.message}\n\n${error.usage}`);
       return 2;
     }
-    const err = error instanceof Error ? error : new Error(String(error));
-    const hint = (err as { hint?: unknown }).hint;
-    await write(
-      io.stderr,
-      `runbook ${command.name}: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n` +
-        (typeof hint === 'string' && hint ? `hint: ${hint}\n` : '') +
-        (debug && err.stack ? `${err.stack}\n` : ''),
-    );
+    await write(io.stderr, formatError(command.name, error, debug));
     return 1;
   }
 }
