@@ -19,7 +19,7 @@ import { resolveClusterFile, startCliEmulator } from './local-cluster.ts';
 const USAGE = `Usage: runbook exec [--cluster C] (--task T | --service S | --family F | --started-by X | --group G)
                     [--pick one|all|N|random] [--all] [--concurrency N] [--tolerate N|P%]
                     [--container NAME] [--timeout DURATION] [--json] [--output-dir DIR]
-                    [--local] [--cluster-file F] -- COMMAND...
+                    [--local [--cluster-file F] [--fast]] -- COMMAND...
 
 Runs COMMAND in ECS containers through ECS Exec and exits with the remote exit code.
 
@@ -50,6 +50,7 @@ Output:
 Local:
   --local              start the local emulator in-process (no AWS calls)
   --cluster-file F     its cluster file (default runbooks/local/cluster.yaml)
+  --fast               no agent pacing (the emulator's 1 s initial wait and ~1 MB/s otherwise)
 
 AWS settings come from the environment: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_ECS, …
 
@@ -74,6 +75,7 @@ const OPTIONS = {
   'output-dir': { type: 'string' },
   local: { type: 'boolean' },
   'cluster-file': { type: 'string' },
+  fast: { type: 'boolean' },
 } as const;
 
 /** The parsed command line. */
@@ -88,6 +90,7 @@ interface ExecArgs {
   readonly outputDir?: string;
   readonly local: boolean;
   readonly clusterFile?: string;
+  readonly fast: boolean;
 }
 
 function usage(message: string): UsageError {
@@ -170,6 +173,7 @@ export function parseExecArgs(args: readonly string[]): ExecArgs {
   if (values['cluster-file'] !== undefined && !values.local) {
     throw usage('--cluster-file needs --local');
   }
+  if (values.fast && !values.local) throw usage('--fast needs --local');
   const selector: TargetSelector = {
     ...(values.cluster !== undefined ? { cluster: values.cluster } : {}),
     ...(values.task !== undefined ? { task: values.task } : {}),
@@ -191,6 +195,7 @@ export function parseExecArgs(args: readonly string[]): ExecArgs {
     ...(values['output-dir'] !== undefined ? { outputDir: values['output-dir'] } : {}),
     local: values.local ?? false,
     ...(values['cluster-file'] !== undefined ? { clusterFile: values['cluster-file'] } : {}),
+    fast: values.fast ?? false,
   };
 }
 
@@ -210,7 +215,10 @@ async function runExecCommand(args: readonly string[], io: CliIo): Promise<numbe
   let kms: KMSClient | undefined;
   let stopEmulator = async () => {};
   if (parsed.local) {
-    const started = await startCliEmulator({ clusterFile: resolveClusterFile(io.cwd, parsed.clusterFile) });
+    const started = await startCliEmulator({
+      clusterFile: resolveClusterFile(io.cwd, parsed.clusterFile),
+      realistic: !parsed.fast,
+    });
     ({ ecs, kms } = started);
     stopEmulator = () => started.emulator.close();
   } else {

@@ -110,6 +110,7 @@ describe('runbook exec', () => {
     [['exec', '--service', 'api', '--all', '--tolerate', 'many', '--', 'true'], '--tolerate must be'],
     [['exec', '--service', 'api', '--bogus', '--', 'true'], 'Unknown option'],
     [['exec', '--service', 'api', 'uptime'], 'after --'],
+    [['exec', '--service', 'api', '--fast', '--', 'true'], '--fast needs --local'],
   ])('reports a usage error for %j and exits 2 before any remote call', async (argv, message) => {
     const cap = captureIo();
     const code = await main(argv, cap.io);
