@@ -203,6 +203,15 @@ describe('runSession and the output collector against commands under the agent�
     expect(result.tail).toBe(`${'a'.repeat(1023)}é€😀\n`);
   });
 
+  it('runs many short commands in a row, each to its exit code', async () => {
+    // The client sends Size after the first output; for a command as short as `true` it can land
+    // after the terminal closed (the exec.latency benchmark hit an ENOTTY there, now caught).
+    for (let i = 0; i < 40; i++) {
+      const result = await run('true');
+      expect(result.exitCode).toBe(0);
+    }
+  });
+
   it('reads 50 MB of output to the last byte', async () => {
     // 50 MiB of "x" lines from the PTY: every byte must arrive, none may be lost at the end.
     const result = await run(`head -c 52428800 /dev/zero | tr '\\0' x | fold -w 1023`);

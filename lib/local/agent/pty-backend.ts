@@ -17,15 +17,20 @@
  * Losing no output: node-pty (through libuv) can report end-of-file on the master while
  * output the child wrote just before exiting is still unread (seen on Linux 6.x: 4095 of 6690
  * bytes arrived, while a plain read loop gets them all). So the backend keeps its own handle on
- * the PTY's slave side: the master then never sees the slave close, node-pty ends the read
- * side 200 ms after the child is reaped (its own timer), and everything written before that
- * is read. The price is that 200 ms between the child's exit and the end of output.
+ * the PTY's slave side: the master then never sees the slave close before the backend says so.
+ * Once the child is gone (polled), the backend writes a random end marker through its slave
+ * handle; the terminal is a queue, so when the marker comes out of the master every byte the
+ * child wrote before it has been read. Then the backend closes its handle, the master reaches
+ * end-of-file and the session ends: tens of milliseconds after the exit instead of node-pty's
+ * own 200 ms timer (which still bounds the wait: node-pty destroys the read side 200 ms after
+ * the child is reaped).
  *
- * Known divergence: for the same reason, output that a background process still writes to the
- * terminal more than 200 ms after the command exits is dropped, and the session ends; the real
- * agent keeps reading until every holder of the terminal has closed it.
+ * Known divergence: output that a background process still writes to the terminal more than
+ * 200 ms after the command exits is dropped, and the session ends; the real agent keeps reading
+ * until every holder of the terminal has closed it.
  */
-import { closeSync, constants, openSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { type IPty, spawn } from 'node-pty';
 import type { BackendSink, CommandBackend } from './backend.ts';
 
@@ -42,6 +47,8 @@ export interface PtyBackendOptions {
 export const AGENT_TERM = 'xterm-256color';
 
 const EXIT_POLL_MS = 50;
+/** How often the backend looks whether the child is gone, to end the output early. */
+const END_POLL_MS = 10;
 
 /** A dimension for node-pty that keeps 0 as 0 (see the module comment). */
 export function ptyDimension(value: number): number {
@@ -62,7 +69,8 @@ export function spawnPtyBackend(options: PtyBackendOptions, sink: BackendSink): 
   const ptsName = (pty as IPty & { readonly ptsName?: string }).ptsName;
   if (ptsName) {
     try {
-      slaveFd = openSync(ptsName, constants.O_RDWR | constants.O_NOCTTY);
+      // Non-blocking: the end marker must never block the agent when the terminal's buffer is full.
+      slaveFd = openSync(ptsName, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
     } catch {
       // The child may already be gone; then there is nothing left to protect.
     }
@@ -72,13 +80,79 @@ export function spawnPtyBackend(options: PtyBackendOptions, sink: BackendSink): 
   let exitPoll: NodeJS.Timeout | undefined;
   const exitWaiters: Array<() => void> = [];
 
+  // The end marker: no newline, tab or lowercase letter (so ONLCR, XTABS and OLCUC leave it as it
+  // is), random so no output spoofs it.
+  const endMarker = Buffer.from(`\u0001RB-END-${randomBytes(12).toString('hex').toUpperCase()}\u0001`, 'latin1');
+  let markerSent = false;
+  let markerSeen = false;
+  /** A suffix of the output so far that may be the start of the end marker, held back. */
+  let held: Buffer | undefined;
+
+  const closeSlave = (): void => {
+    if (slaveFd === undefined) return;
+    const fd = slaveFd;
+    slaveFd = undefined;
+    try {
+      closeSync(fd);
+    } catch {
+      // Already closed.
+    }
+  };
+
+  const sendMarker = (): void => {
+    if (markerSent || slaveFd === undefined) return;
+    try {
+      writeSync(slaveFd, endMarker);
+      markerSent = true;
+    } catch {
+      // EAGAIN (the terminal's buffer is full: the reader drains it, the poll tries again) or the
+      // terminal is gone; the 200 ms bound of node-pty ends the output either way.
+    }
+  };
+
+  const endPoll: NodeJS.Timeout | undefined =
+    slaveFd === undefined
+      ? undefined
+      : setInterval(() => {
+          if (!markerSent && childGone()) sendMarker();
+          if (markerSent || slaveFd === undefined) clearInterval(endPoll);
+        }, END_POLL_MS);
+
   pty.onData((data) => {
-    sink.data(data as unknown as Buffer);
+    let bytes = data as unknown as Buffer;
+    // Only between sending the marker and reading it back is there anything to look for.
+    if (!markerSent || markerSeen) {
+      sink.data(bytes);
+      return;
+    }
+    if (held) {
+      bytes = Buffer.concat([held, bytes]);
+      held = undefined;
+    }
+    const at = bytes.indexOf(endMarker);
+    if (at >= 0) {
+      markerSeen = true;
+      // Bytes after the marker: a background process still writing; still output.
+      const rest = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + endMarker.length)]);
+      if (rest.length > 0) sink.data(rest);
+      // Everything the child wrote has been read: let the master reach end-of-file.
+      closeSlave();
+      return;
+    }
+    const keep = partialMarkerSuffix(bytes, endMarker);
+    if (keep > 0) {
+      held = Buffer.from(bytes.subarray(bytes.length - keep));
+      bytes = bytes.subarray(0, bytes.length - keep);
+    }
+    if (bytes.length > 0) sink.data(bytes);
   });
   pty.onExit(({ exitCode, signal }) => {
     exited = true;
-    if (slaveFd !== undefined) closeSync(slaveFd);
-    slaveFd = undefined;
+    clearInterval(endPoll);
+    closeSlave();
+    // A held partial marker that never completed was the program's own output.
+    if (held) sink.data(held);
+    held = undefined;
     if (exitPoll) clearInterval(exitPoll);
     exitPoll = undefined;
     sink.end({ exitCode, signal: signal === 0 ? undefined : signal });
@@ -114,7 +188,12 @@ export function spawnPtyBackend(options: PtyBackendOptions, sink: BackendSink): 
     },
     resize(cols, rows) {
       if (exited) return;
-      pty.resize(ptyDimension(cols), ptyDimension(rows));
+      try {
+        pty.resize(ptyDimension(cols), ptyDimension(rows));
+      } catch {
+        // The terminal closed between the command's end and node-pty's exit event (ENOTTY): a
+        // Size message that arrives then has nothing left to resize, as with the real agent.
+      }
     },
     demand() {},
     pause() {
@@ -140,6 +219,7 @@ export function spawnPtyBackend(options: PtyBackendOptions, sink: BackendSink): 
       pty.resume();
     },
     async kill() {
+      clearInterval(endPoll);
       if (exitPoll) clearInterval(exitPoll);
       exitPoll = undefined;
       if (paused) {
@@ -168,4 +248,15 @@ export function spawnPtyBackend(options: PtyBackendOptions, sink: BackendSink): 
       clearTimeout(hardTimer);
     },
   };
+}
+
+/** Length of the longest suffix of `bytes` that is a proper prefix of `marker`. */
+function partialMarkerSuffix(bytes: Buffer, marker: Buffer): number {
+  const first = marker[0] as number;
+  for (let start = Math.max(0, bytes.length - marker.length + 1); start < bytes.length; start++) {
+    if (bytes[start] !== first) continue;
+    const length = bytes.length - start;
+    if (bytes.subarray(start).equals(marker.subarray(0, length))) return length;
+  }
+  return 0;
 }
