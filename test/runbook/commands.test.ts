@@ -199,7 +199,6 @@ describe('rewriteCommand in $(( … ))', () => {
     '  - id: a',
     '    exec:',
     '      target: { service: api }',
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a runbook expression
     '      command: echo $(( ${{ params.n }} * 2 ))',
     '',
   ].join('\n');

@@ -82,7 +82,10 @@ export function spawnPtyBackend(options: PtyBackendOptions, sink: BackendSink): 
 
   // The end marker: no newline, tab or lowercase letter (so ONLCR, XTABS and OLCUC leave it as it
   // is), random so no output spoofs it.
-  const endMarker = Buffer.from(`\u0001RB-END-${randomBytes(12).toString('hex').toUpperCase()}\u0001`, 'latin1');
+  const endMarker = Buffer.from(
+    `\u0001RB-END-${randomBytes(12).toString('hex').toUpperCase()}\u0001`,
+    'latin1',
+  );
   let markerSent = false;
   let markerSeen = false;
   /** A suffix of the output so far that may be the start of the end marker, held back. */
