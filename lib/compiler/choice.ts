@@ -3,7 +3,7 @@
  *
  * - `ref op literal` → `String*`, `Numeric*` or `BooleanEquals` on the literal's type
  *   (`literal op ref` is flipped first); `ref op ref` → the `…Path` variant.
- * - `== null` / `!= null` → `IsNull: true` / `false`.
+ * - `== null` / `!= null` → `IsNull: true` / its `Not`.
  * - `!=` → `Not` of the equality; `&&` / `||` / `!` → `And` / `Or` / `Not` (nested ones flattened).
  * - A bare reference → `BooleanEquals: true`.
  * - When a reference may hold another type (nullable, unknown), the comparison is guarded by
@@ -143,7 +143,8 @@ function compareToLiteral(
   const variable = referencePath(reference);
   if (value === null) {
     if (operator === '==') return { Variable: variable, IsNull: true };
-    if (operator === '!=') return { Variable: variable, IsNull: false };
+    // Not `IsNull: false`: aws-local-stepfunctions evaluates that as false for every value.
+    if (operator === '!=') return not({ Variable: variable, IsNull: true });
     throw invalid(`${reference.path} ${operator} null orders a value against null`);
   }
   const family = familyOfLiteral(value);

@@ -82,7 +82,7 @@ describe('lowerCondition', () => {
 
   it.each([
     ['steps.first.exitCode == null', { Variable: exit, IsNull: true }],
-    ['steps.first.exitCode != null', { Variable: exit, IsNull: false }],
+    ['steps.first.exitCode != null', { Not: { Variable: exit, IsNull: true } }],
     ['null == steps.first.exitCode', { Variable: exit, IsNull: true }],
   ])('maps %s to IsNull', (expression, rule) => {
     expect(ruleOf(`\${{ ${expression} }}`)).toEqual(rule);
