@@ -1129,7 +1129,7 @@ class Validator {
     const applicable: Record<string, readonly StepKind[]> = {
       timeout: ['exec', 'runbook'],
       retry: ['exec', 'notify', 'runbook'],
-      onFailure: ['exec', 'approval', 'notify', 'wait', 'parallel', 'runbook'],
+      onFailure: ['exec', 'approval', 'notify', 'parallel', 'runbook'],
       capture: ['exec'],
     };
     let applicableOk = true;

@@ -43,6 +43,13 @@ const CASES: [string, string, DiagnosticCode, number, number][] = [
     14,
   ],
   [
+    'onFailure on a wait step (a Wait state has no Catch)',
+    y('name: t', 'steps:', '  - id: w', '    wait: 5s', '    onFailure: continue'),
+    'KEY_NOT_APPLICABLE',
+    5,
+    5,
+  ],
+  [
     'a timeout on a parallel step (a Parallel state has none)',
     y(
       'name: t',
@@ -119,7 +126,7 @@ const CASES: [string, string, DiagnosticCode, number, number][] = [
   ],
   [
     'onFailure that is neither fail, continue nor steps',
-    y('name: t', 'steps:', '  - id: s', '    wait: 1s', '    onFailure: retry'),
+    y('name: t', 'steps:', '  - id: s', '    notify: { topic: arn:aws:sns:eu-west-1:123456789012:ops, message: hi }', '    onFailure: retry'),
     'INVALID_VALUE',
     5,
     16,
