@@ -126,7 +126,13 @@ const CASES: [string, string, DiagnosticCode, number, number][] = [
   ],
   [
     'onFailure that is neither fail, continue nor steps',
-    y('name: t', 'steps:', '  - id: s', '    notify: { topic: arn:aws:sns:eu-west-1:123456789012:ops, message: hi }', '    onFailure: retry'),
+    y(
+      'name: t',
+      'steps:',
+      '  - id: s',
+      '    notify: { topic: arn:aws:sns:eu-west-1:123456789012:ops, message: hi }',
+      '    onFailure: retry',
+    ),
     'INVALID_VALUE',
     5,
     16,
