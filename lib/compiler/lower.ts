@@ -96,6 +96,19 @@ interface Fragment {
 interface Exits {
   /** Target of a `succeed` step: the outputs state, or the end of the current branch. */
   readonly succeed: string;
+  /**
+   * Inside a branch of a parallel step that catches its branches' failures: that step and the
+   * end of the branch. A failure nobody in the branch handles is recorded there instead of
+   * failing the branch, so the branch's step values survive. Undefined where failures raise.
+   */
+  readonly escalate?: Escalation;
+}
+
+/** Where an unhandled failure inside a catching parallel branch goes. */
+interface Escalation {
+  readonly parallel: ParallelStep;
+  /** The branch's last state. */
+  readonly end: string;
 }
 
 interface Context {
@@ -254,7 +267,7 @@ function lowerBody(ctx: Context, step: Step, next: string, exits: Exits): Fragme
     case 'runbook':
       return lowerChild(ctx, step, next, exits);
     case 'fail':
-      return lowerFail(step);
+      return exits.escalate ? lowerCaughtFail(ctx, step, exits.escalate) : lowerFail(step);
     case 'succeed':
       return lowerSucceed(step, exits);
   }
@@ -302,22 +315,26 @@ function retriers(retry: Retry | undefined, errors: readonly string[]): Json[] |
  * `<id>.Failed` moves it into `$.steps.<id>` (InputPath picks it, ResultPath writes it over the
  * raw input). Any other error (`States.Timeout`, a Lambda crash) goes to `<id>.Errored`, which
  * records `status: 'failed'` and the error's name and cause. Both continue with `next` or with
- * the onFailure steps, which then continue with `next`.
+ * the onFailure steps, which then continue with `next`. A step whose onFailure is `fail` gets the
+ * same path inside a catching parallel branch (`exits.escalate`), ending in `<id>.Unhandled`.
  */
 function failureRouting(ctx: Context, step: Step, next: string, exits: Exits): Failure {
-  if (step.onFailure.kind === 'fail') return { after: undefined, catches: () => undefined, states: () => [] };
+  const escalate = step.onFailure.kind === 'fail' ? exits.escalate : undefined;
+  if (step.onFailure.kind === 'fail' && !escalate)
+    return { after: undefined, catches: () => undefined, states: () => [] };
   const id = step.id;
   const path = stepPath(id);
   const errorPath = memberPath(path, 'error');
   const handler =
     step.onFailure.kind === 'steps' ? lowerSteps(ctx, step.onFailure.steps, next, exits) : undefined;
-  const after = handler ? handler.entry : next;
   const names = {
     caught: `${id}.Caught`,
     parsed: `${id}.Parsed`,
     failed: `${id}.Failed`,
     errored: `${id}.Errored`,
+    unhandled: `${id}.Unhandled`,
   };
+  const after = handler ? handler.entry : escalate ? names.unhandled : next;
   let parses = false;
   return {
     after,
@@ -373,8 +390,29 @@ function failureRouting(ctx: Context, step: Step, next: string, exits: Exits): F
         },
       ]);
       if (handler) states.push(...handler.states);
+      if (escalate) states.push([names.unhandled, escalation(ctx, escalate, path)]);
       return states;
     },
+  };
+}
+
+/**
+ * Records an unhandled failure in a catching parallel branch: the enclosing parallel step's value
+ * in the branch becomes failed with the error of the step value at `from`, and the branch ends.
+ */
+function escalation(ctx: Context, escalate: Escalation, from: string): AslState {
+  const { parallel, end } = escalate;
+  return {
+    Type: 'Pass',
+    Comment: `Unhandled: fails ${parallel.id} once its branches have ended.`,
+    Parameters: {
+      status: 'failed',
+      exitCode: null,
+      outputs: notRunOutputs(parallel, ctx.referenced.get(parallel.id)),
+      'error.$': memberPath(from, 'error'),
+    },
+    ResultPath: stepPath(parallel.id),
+    Next: end,
   };
 }
 
@@ -761,40 +799,103 @@ function lowerWait(step: WaitStep, next: string): Fragment {
 // parallel, runbook, fail, succeed
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * A parallel step. When a branch failure would only fail the run (onFailure `fail` where
+ * failures raise), the branches fail as Step Functions does and the others stop. Otherwise the
+ * parallel catches: a branch never fails, each unhandled failure in it is recorded as the step's
+ * failed value and as this step's failed value in the branch (`escalation`), the branch ends, and
+ * after all branches `<id>.Check` routes to the failure handling with their step values merged.
+ */
 function lowerParallel(ctx: Context, step: ParallelStep, next: string, exits: Exits): Fragment {
   const id = step.id;
   const path = stepPath(id);
   const merge = `${id}.Merge`;
+  const catching = step.onFailure.kind !== 'fail' || exits.escalate !== undefined;
   const failure = failureRouting(ctx, step, next, exits);
-  const selector: JsonObject = { [id]: succeededValue() };
+  const values: JsonObject = { [id]: succeededValue() };
+  const failures: JsonObject = {};
   const branches: Json[] = step.branches.map((branch, index) => {
     const end = `${id}.Branch${index + 1}`;
-    const body = lowerSteps(ctx, branch.steps, end, { succeed: end });
+    const escalate = catching ? { parallel: step, end } : undefined;
+    const body = lowerSteps(ctx, branch.steps, end, { succeed: end, ...(escalate ? { escalate } : {}) });
     for (const nested of allSteps(branch.steps))
-      selector[`${nested.id}.$`] = memberPath(`$[${index}].steps`, nested.id);
+      values[`${nested.id}.$`] = memberPath(`$[${index}].steps`, nested.id);
+    failures[`b${index + 1}.$`] = memberPath(`$[${index}].steps`, id);
     return { StartAt: body.entry, States: toStates([...body.states, [end, { Type: 'Succeed' }]]) };
   });
-  const parallel = finish(
-    withComment(step, {
-      Type: 'Parallel',
-      Branches: branches,
-      // Each branch returns the whole state; keep only the values of its own steps.
-      ResultSelector: selector,
-      ResultPath: path,
-    }),
-    { catches: failure.catches(), next: merge },
-  );
-  const mergeState: AslState = {
+  const mergeInto = (from: string, to: string): AslState => ({
     Type: 'Pass',
     Comment: 'The branches’ step values over the state’s.',
     Parameters: {
       'params.$': '$.params',
       'trigger.$': '$.trigger',
-      'steps.$': `States.JsonMerge($.steps, ${path}, false)`,
+      'steps.$': `States.JsonMerge($.steps, ${from}, false)`,
     },
-    Next: next,
+    Next: to,
+  });
+  if (!catching) {
+    const parallel = finish(
+      withComment(step, {
+        Type: 'Parallel',
+        Branches: branches,
+        // Each branch returns the whole state; keep only the values of its own steps.
+        ResultSelector: values,
+        ResultPath: path,
+      }),
+      { next: merge },
+    );
+    return {
+      entry: id,
+      states: [
+        [id, parallel],
+        [merge, mergeInto(path, next)],
+      ],
+    };
+  }
+  const names = { check: `${id}.Check`, failedMerge: `${id}.MergeFailed` };
+  const parallel = finish(
+    withComment(step, {
+      Type: 'Parallel',
+      Branches: branches,
+      // Each branch returns the whole state; keep the values of its own steps and, per branch,
+      // this step's value there: failed when the branch recorded an unhandled failure.
+      ResultSelector: { steps: values, failures },
+      ResultPath: path,
+    }),
+    // The branches catch their own failures; this catches the engine's (a States.Runtime).
+    { catches: failure.catches(), next: names.check },
+  );
+  const valuesPath = memberPath(path, 'steps');
+  const check: AslState = {
+    Type: 'Choice',
+    Comment: 'Did a branch record an unhandled failure? The first such branch is the error.',
+    Choices: step.branches.map((_, index) => ({
+      Variable: memberPath(memberPath(memberPath(path, 'failures'), `b${index + 1}`), 'status'),
+      StringEquals: 'failed',
+      Next: `${id}.Failure${index + 1}`,
+    })),
+    Default: merge,
   };
-  return { entry: id, states: [[id, parallel], [merge, mergeState], ...failure.states()] };
+  const picks: Named[] = step.branches.map((_, index) => [
+    `${id}.Failure${index + 1}`,
+    {
+      Type: 'Pass',
+      InputPath: memberPath(memberPath(path, 'failures'), `b${index + 1}`),
+      ResultPath: memberPath(valuesPath, id),
+      Next: names.failedMerge,
+    },
+  ]);
+  return {
+    entry: id,
+    states: [
+      [id, parallel],
+      [names.check, check],
+      [merge, mergeInto(valuesPath, next)],
+      ...picks,
+      [names.failedMerge, mergeInto(valuesPath, failure.after ?? next)],
+      ...failure.states(),
+    ],
+  };
 }
 
 function lowerChild(ctx: Context, step: RunbookStep, next: string, exits: Exits): Fragment {
@@ -844,6 +945,36 @@ function lowerFail(step: FailStep): Fragment {
   }
   states.push([id, fail]);
   return { entry: (states[0] as Named)[0], states };
+}
+
+/**
+ * A fail step in a catching parallel branch: a Fail state would end the branch and lose its step
+ * values, so it records its failed value and escalates it as any unhandled failure there.
+ */
+function lowerCaughtFail(ctx: Context, step: FailStep, escalate: Escalation): Fragment {
+  const id = step.id;
+  const error: JsonObject = { name: step.error };
+  if (step.cause) setField(error, 'message', templateValue(step.cause, { asString: true }));
+  else error.message = `fail step ${id}`;
+  const unhandled = `${id}.Unhandled`;
+  const record = withComment(step, {
+    Type: 'Pass',
+    Parameters: {
+      status: 'failed',
+      exitCode: null,
+      outputs: notRunOutputs(step, ctx.referenced.get(id)),
+      error,
+    },
+    ResultPath: stepPath(id),
+    Next: unhandled,
+  });
+  return {
+    entry: id,
+    states: [
+      [id, record],
+      [unhandled, escalation(ctx, escalate, stepPath(id))],
+    ],
+  };
 }
 
 function lowerSucceed(step: SucceedStep, exits: Exits): Fragment {

@@ -312,6 +312,9 @@ export class StepTracker {
         break;
       case 'StateExited': {
         if (name === `${stepId}.When`) this.#deciding.add(stepId);
+        // A catching parallel's branch end carries the step's failure from that branch alone;
+        // the step ends when its branches are merged.
+        if (name.startsWith(`${stepId}.Branch`)) break;
         const value = finishedValue(event.state?.output, stepId);
         if (value) this.#finish(stepId, value);
         break;
