@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic } from '../runbook/diagnostics.ts';
-import { type LoadedRunbook, loadRunbookSource } from '../runner/load.ts';
+import { type LoadedRunbook, loadRunbookSource } from '../runbook/load.ts';
 import type { Subcommand } from './command.ts';
 import { type CliIo, UsageError, write } from './io.ts';
 

@@ -17,7 +17,16 @@ export {
   type Severity,
   sortDiagnostics,
 } from './diagnostics.ts';
+export { ParameterError, type ParameterErrorCode, RunbookError } from './errors.ts';
 export { checkExpression, findExpressions, parseExpression, type SyntaxNode } from './expressions.ts';
+export {
+  findSiblingRunbook,
+  type LoadedRunbook,
+  loadRunbookFile,
+  loadRunbookSource,
+  siblingResolver,
+  siblingRunbookFiles,
+} from './load.ts';
 export type * from './model.ts';
 export {
   ALARM_STATES,
@@ -30,6 +39,15 @@ export {
   TRIGGER_FIELDS,
   TRIGGER_TYPES,
 } from './model.ts';
+export {
+  acceptedValues,
+  checkParameters,
+  type ParameterProblem,
+  type ParameterSpec,
+  parameterProblems,
+  parseParameterArguments,
+  parseParameterValue,
+} from './parameters.ts';
 export { type ParsedYaml, parseYaml, type YamlNode } from './parse.ts';
 export { type ParseRunbookOptions, type ParseRunbookResult, parseRunbook } from './parse-runbook.ts';
 export { runbookJsonSchema } from './schema.ts';

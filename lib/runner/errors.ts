@@ -4,14 +4,11 @@
  */
 import type { Diagnostic } from '../runbook/diagnostics.ts';
 
+/** Parameter errors are the runbook language's (lib/runbook/errors.ts); the runner throws them too. */
+export { ParameterError } from '../runbook/errors.ts';
+
 /** Codes of {@link RunnerError}. */
-export type RunnerErrorCode =
-  | 'INVALID_RUNBOOK'
-  | 'UNKNOWN_PARAMETER'
-  | 'INVALID_PARAMETER'
-  | 'MISSING_PARAMETER'
-  | 'CHILD_RUNBOOK_NOT_FOUND'
-  | 'INVALID_OPTION';
+export type RunnerErrorCode = 'INVALID_RUNBOOK' | 'CHILD_RUNBOOK_NOT_FOUND' | 'INVALID_OPTION';
 
 /** Base class of the runner's errors. */
 export class RunnerError extends Error {
@@ -43,22 +40,6 @@ export class RunbookInvalidError extends RunnerError {
     this.file = file;
     this.source = source;
     this.diagnostics = diagnostics;
-  }
-}
-
-/** A parameter value the runbook does not accept, an unknown parameter, or a missing required one. */
-export class ParameterError extends RunnerError {
-  override readonly name = 'ParameterError';
-  /** The parameter's name. */
-  readonly parameter: string;
-
-  constructor(
-    code: 'UNKNOWN_PARAMETER' | 'INVALID_PARAMETER' | 'MISSING_PARAMETER',
-    parameter: string,
-    message: string,
-  ) {
-    super(code, message);
-    this.parameter = parameter;
   }
 }
 

@@ -15,20 +15,6 @@ export {
   type RunnerErrorCode,
 } from './errors.ts';
 export {
-  findSiblingRunbook,
-  type LoadedRunbook,
-  loadRunbookFile,
-  loadRunbookSource,
-  siblingResolver,
-  siblingRunbookFiles,
-} from './load.ts';
-export {
-  acceptedValues,
-  checkParameters,
-  parseParameterArguments,
-  parseParameterValue,
-} from './parameters.ts';
-export {
   type ApprovalDecidedEvent,
   type ApprovalRequestedEvent,
   type EngineEvent,

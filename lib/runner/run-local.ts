@@ -48,14 +48,19 @@ import { runExecStep } from '../handlers/exec-step.ts';
 import { summarizeFanOut } from '../handlers/fan-out-summary.ts';
 import { createDirectoryOutputStore } from '../handlers/output-store.ts';
 import { resolveFanOutTargets } from '../handlers/targets.ts';
+import {
+  findSiblingRunbook,
+  loadRunbookFile,
+  loadRunbookSource,
+  siblingRunbookFiles,
+} from '../runbook/load.ts';
 import type { Runbook } from '../runbook/model.ts';
+import { checkParameters } from '../runbook/parameters.ts';
 import { allSteps } from '../runbook/walk.ts';
 import type { DataKeyProvider } from '../session/kms.ts';
 import { type ApprovalInvocation, type ApprovalPolicy, decideApproval } from './approval.ts';
 import { asLambdaError, LocalTaskFailure } from './envelope.ts';
 import { ChildRunbookNotFoundError, ParameterError, RunbookInvalidError, RunnerError } from './errors.ts';
-import { findSiblingRunbook, loadRunbookFile, loadRunbookSource, siblingRunbookFiles } from './load.ts';
-import { checkParameters } from './parameters.ts';
 import { type EngineEvent, type LocalRunResult, type RunEvent, StepTracker } from './progress.ts';
 
 /** What the runner puts for the `${OutputBucket}` placeholder; the directory store ignores it. */

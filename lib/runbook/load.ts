@@ -1,14 +1,14 @@
 /**
  * Reading runbook files: a runbook's `runbook` steps name other runbooks, looked up as files
  * beside it (`runbooks/<name>.yaml`), so validation checks their arguments and types their
- * outputs, and the local runner runs them.
+ * outputs, the local runner runs them, and the deploy and the API find them.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Diagnostic } from '../runbook/diagnostics.ts';
-import type { Runbook } from '../runbook/model.ts';
-import { parseRunbook } from '../runbook/parse-runbook.ts';
-import { type RunbookSignature, signatureOf } from '../runbook/validate.ts';
+import type { Diagnostic } from './diagnostics.ts';
+import type { Runbook } from './model.ts';
+import { parseRunbook } from './parse-runbook.ts';
+import { type RunbookSignature, signatureOf } from './validate.ts';
 
 /** A runbook file, read and validated. */
 export interface LoadedRunbook {
