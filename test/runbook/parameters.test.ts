@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkParameters,
   ParameterError,
+  type ParameterSpec,
   parameterProblems,
   parseParameterArguments,
   parseRunbook,
@@ -66,7 +67,9 @@ describe('parameterProblems', () => {
   });
 
   it('reports a required parameter named like an Object property as missing', () => {
-    const spec = { name: 'x', parameters: [{ ...runbook().parameters[0], name: 'constructor' }] } as Runbook;
+    const [count] = runbook().parameters;
+    if (!count) throw new Error('params-demo has no parameters');
+    const spec: ParameterSpec = { name: 'x', parameters: [{ ...count, name: 'constructor' }] };
     expect(parameterProblems(spec, {})).toMatchObject([
       { code: 'MISSING_PARAMETER', parameter: 'constructor' },
     ]);
