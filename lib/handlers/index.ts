@@ -1,5 +1,23 @@
+export {
+  approvalCommand,
+  approvalUrlOf,
+  consoleUrlOf,
+  type DecisionBody,
+  executionArnOf,
+  parseExecutionArn,
+  statusUrlOf,
+} from './approval-links.ts';
+export {
+  type ApprovalMessage,
+  type ApprovalRequestDeps,
+  type ApprovalRequestResult,
+  approvalMessage,
+  parseApprovalEvent,
+  requestApproval,
+} from './approval-request.ts';
 export { retryDelayMs, runBatch } from './batch.ts';
 export { type AppliedCaptures, applyCaptures, CAPTURE_WINDOW_BYTES } from './capture.ts';
+export { CATALOG_ENV, catalogEntry, parseCatalog } from './catalog.ts';
 export type { HandlerDeps, HandlerInvocation } from './deps.ts';
 export type * from './events.ts';
 export { runExecStep } from './exec-step.ts';
@@ -11,4 +29,5 @@ export {
   type OutputStore,
   type StagedOutputs,
 } from './output-store.ts';
+export { type InputProblem, InvalidInputError } from './parse-input.ts';
 export { batchesOf, resolveFanOutTargets } from './targets.ts';

@@ -1,5 +1,12 @@
 export { type CaptureResult, convert as convertCaptured, extractCapture } from './capture.ts';
 export {
+  type CatalogApproval,
+  type CatalogEntry,
+  type CatalogParameter,
+  catalogEntryOf,
+  type RunbookCatalog,
+} from './catalog.ts';
+export {
   type CommandVariable,
   classifyCommand,
   type RewrittenCommand,
