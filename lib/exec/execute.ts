@@ -13,6 +13,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import { SessionError } from '../session/errors.ts';
 import { type DataKeyProvider, kmsDataKeyProvider } from '../session/kms.ts';
 import { runSession, type TerminalSize } from '../session/session.ts';
+import { type Clock, MAX_TIMER_MS, sleep, systemClock } from '../shared/clock.ts';
 import { formatDuration } from '../shared/duration.ts';
 import { createKmsClient } from './clients.ts';
 import { type BuildCommandInput, buildCommand } from './command.ts';
@@ -29,14 +30,7 @@ import {
 import { makeRecord } from './internal/records.ts';
 import { type CollectedOutput, type LineListener, OutputCollector } from './output.ts';
 import type { ExecErrorInfo, ExecOutput, ExecResult } from './result.ts';
-import {
-  type BackoffOptions,
-  type Clock,
-  fullJitterDelay,
-  type RandomSource,
-  systemClock,
-  type TokenBucket,
-} from './retry.ts';
+import { type BackoffOptions, fullJitterDelay, type RandomSource, type TokenBucket } from './retry.ts';
 import { createFileSink, type FileSink, sinkFileName } from './sink.ts';
 import type { ResolvedTarget } from './targets.ts';
 
@@ -97,7 +91,7 @@ export interface ExecuteDeps {
   readonly kms?: DataKeyProvider | KMSClient;
   /** Rate limit on ExecuteCommand calls (each poll and retry spends a token). @default - none */
   readonly bucket?: TokenBucket;
-  /** @default systemClock */
+  /** Times the record, the polls and retries, and the session's timeouts and resends. @default systemClock */
   readonly clock?: Clock;
   /** @default Math.random */
   readonly random?: RandomSource;
@@ -122,9 +116,6 @@ export const EXECUTE_DEFAULTS = {
 
 /** ECS Exec closes sessions idle this long. */
 const ECS_EXEC_IDLE_MS = 20 * 60_000;
-
-/** The longest delay a Node timer holds (2^31−1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** Slack that lets the command's own timeout fire before the session's silence bounds. */
 const TIMEOUT_SLACK_MS = 1_000;
@@ -222,7 +213,7 @@ export async function executeOnTarget(
         });
       }
       try {
-        await clock.sleep(delayMs, o.signal);
+        await sleep(clock, delayMs, o.signal);
       } catch {
         return cancelled('while waiting to retry ExecuteCommand');
       }
@@ -291,6 +282,7 @@ export async function executeOnTarget(
       targetId: target.targetId,
       kms: dataKeyProvider(deps),
       onOutput: (chunk) => collector.push(chunk),
+      clock,
       connectTimeoutMs: o.connectTimeoutMs,
       // The agent sends nothing until the command prints, so silence before the first byte is
       // bounded like silence after it, and both let the command's own timeout win.

@@ -11,10 +11,10 @@
  * worse off than letting it end.
  */
 import { setMaxListeners } from 'node:events';
+import { abortReason, type Clock, systemClock } from '../shared/clock.ts';
 import { ExecUsageError } from './errors.ts';
 import { notStartedRecord } from './internal/records.ts';
 import type { ExecErrorInfo, ExecResult } from './result.ts';
-import { abortReason, type Clock, systemClock } from './retry.ts';
 import type { ResolvedTarget } from './targets.ts';
 
 /** How many failures a fan-out tolerates: a count, or a percentage of all targets. */

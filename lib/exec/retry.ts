@@ -4,49 +4,10 @@
  * Everything here takes a {@link Clock} and a random source so tests run on fake time; the
  * real ones are {@link systemClock} and `Math.random`.
  */
-
-/** Time as lib/exec sees it: a monotonic-enough `now` and a cancellable sleep. */
-export interface Clock {
-  /** Epoch milliseconds (result records derive their ISO timestamps from it). */
-  now(): number;
-  /**
-   * Resolves after `ms` milliseconds, or rejects with the signal's reason once `signal` aborts.
-   */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+import { abortReason, type Clock, sleep, systemClock } from '../shared/clock.ts';
 
 /** A number in `[0, 1)`, like `Math.random`. */
 export type RandomSource = () => number;
-
-/** The reason a wait was cut short by its signal. */
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
-}
-
-/** Resolves after `ms` of real time; rejects with the abort reason when `signal` aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    const timer = setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      Math.max(0, ms),
-    );
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** The real clock: `Date.now()` and `setTimeout`. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep,
-};
 
 /** Exponential backoff parameters. */
 export interface BackoffOptions {
@@ -142,7 +103,7 @@ export class TokenBucket {
       if (signal?.aborted) throw abortReason(signal);
       if (this.tryTake()) return;
       const waitMs = Math.ceil(((1 - this.#tokens) * 1_000) / this.ratePerSecond);
-      await this.#clock.sleep(Math.max(1, waitMs), signal);
+      await sleep(this.#clock, Math.max(1, waitMs), signal);
     }
   }
 
@@ -185,7 +146,7 @@ export async function withRetries<T>(call: () => Promise<T>, options: RetryOptio
       if (retry >= options.maxRetries || !options.shouldRetry(error) || options.signal?.aborted) throw error;
       const delayMs = fullJitterDelay(retry, options.backoff, random);
       options.onRetry?.(error, retry + 1, delayMs);
-      await clock.sleep(delayMs, options.signal);
+      await sleep(clock, delayMs, options.signal);
     }
   }
 }

@@ -7,6 +7,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DataKeyProvider } from '../session/kms.ts';
 import type { TerminalSize } from '../session/session.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
 import { type BuildCommandInput, buildCommand } from './command.ts';
 import { ExecUsageError } from './errors.ts';
 import { dataKeyProvider, type ExecuteOptions, executeOnTarget, validateExecuteOptions } from './execute.ts';
@@ -19,7 +20,7 @@ import {
   validateTolerate,
 } from './fan-out.ts';
 import type { ExecResult } from './result.ts';
-import { type BackoffOptions, type Clock, type RandomSource, systemClock, TokenBucket } from './retry.ts';
+import { type BackoffOptions, type RandomSource, TokenBucket } from './retry.ts';
 import { type ResolvedTarget, resolveTargets, type TargetSelector, validateSelector } from './targets.ts';
 
 /** What to run, where, and how. */

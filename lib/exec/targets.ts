@@ -15,6 +15,7 @@ import {
   type Container as SdkContainer,
   type Task as SdkTask,
 } from '@aws-sdk/client-ecs';
+import { type Clock, systemClock } from '../shared/clock.ts';
 import {
   awsErrorHint,
   type ClassifiedAwsError,
@@ -25,7 +26,7 @@ import {
   hintFor,
 } from './errors.ts';
 import type { ExecErrorInfo } from './result.ts';
-import { type BackoffOptions, type Clock, type RandomSource, systemClock, withRetries } from './retry.ts';
+import { type BackoffOptions, type RandomSource, withRetries } from './retry.ts';
 
 /** How many of the matching tasks to run in. */
 export type TargetPick = 'one' | 'all' | 'random' | number;

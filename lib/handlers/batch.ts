@@ -4,7 +4,7 @@
 import { DescribeTasksCommand, type Task as SdkTask } from '@aws-sdk/client-ecs';
 import { awsErrorHint, classifyAwsError, ExecError, hintFor } from '../exec/errors.ts';
 import type { ExecErrorInfo, ExecResult } from '../exec/result.ts';
-import { type Clock, systemClock, withRetries } from '../exec/retry.ts';
+import { withRetries } from '../exec/retry.ts';
 import { runExec } from '../exec/run-exec.ts';
 import {
   chooseContainer,
@@ -15,6 +15,7 @@ import {
   targetIdOf,
   taskIdOf,
 } from '../exec/targets.ts';
+import { type Clock, sleep, systemClock } from '../shared/clock.ts';
 import { RETRYABLE_TASK_ERROR_NAMES } from '../shared/errors.ts';
 import type { HandlerDeps, HandlerInvocation } from './deps.ts';
 import type { BatchEvent, BatchResult, BatchTargetResult, RetrySpec } from './events.ts';
@@ -109,7 +110,7 @@ export async function runBatch(
     pending = again;
     if (pending.length > 0 && event.retry) {
       try {
-        await clock.sleep(retryDelayMs(event.retry, attempt), invocation.signal);
+        await sleep(clock, retryDelayMs(event.retry, attempt), invocation.signal);
       } catch {
         // Cancelled while waiting: the last records stand.
         pending = [];

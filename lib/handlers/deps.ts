@@ -9,8 +9,9 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { ContainerLocks } from '../exec/fan-out.ts';
 import type { ExecResult } from '../exec/result.ts';
-import type { Clock, RandomSource } from '../exec/retry.ts';
+import type { RandomSource } from '../exec/retry.ts';
 import type { DataKeyProvider } from '../session/kms.ts';
+import type { Clock } from '../shared/clock.ts';
 import type { OutputStore } from './output-store.ts';
 
 /** The dependencies of the handler cores. */

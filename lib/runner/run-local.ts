@@ -28,7 +28,6 @@ import type { CompileOptions } from '../compiler/options.ts';
 import { substitutePlaceholders } from '../compiler/placeholders.ts';
 import { type TaskStateInfo, taskStatesOf } from '../compiler/task-states.ts';
 import { ContainerLocks } from '../exec/fan-out.ts';
-import { type Clock, systemClock } from '../exec/retry.ts';
 import { runBatch } from '../handlers/batch.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
 import type {
@@ -58,6 +57,7 @@ import type { Runbook } from '../runbook/model.ts';
 import { checkParameters } from '../runbook/parameters.ts';
 import { allSteps } from '../runbook/walk.ts';
 import type { DataKeyProvider } from '../session/kms.ts';
+import { type Clock, MAX_TIMER_MS, systemClock, type TimerHandle } from '../shared/clock.ts';
 import { type ApprovalInvocation, type ApprovalPolicy, decideApproval } from './approval.ts';
 import { asLambdaError, LocalTaskFailure } from './envelope.ts';
 import { ChildRunbookNotFoundError, ParameterError, RunbookInvalidError, RunnerError } from './errors.ts';
@@ -146,7 +146,13 @@ export interface RunLocalOptions extends PrepareOptions {
   readonly region?: string;
   /** @default '000000000000' */
   readonly accountId?: string;
-  /** @default systemClock */
+  /**
+   * Times the events, the handlers' waits and the runner's own timers (a state's handler timeout,
+   * the drain at the end). The engine's Wait states and Retry intervals keep their own time: use
+   * `waitTimeOverrides` and `retryIntervalOverrides`.
+   *
+   * @default systemClock
+   */
   readonly clock?: Clock;
 }
 
@@ -312,18 +318,18 @@ function executionNameOf(clock: Clock): string {
   return `local-${stamp}-${randomUUID().slice(0, 8)}`;
 }
 
-/** Resolves when `promise` settles or after `ms`, whichever comes first. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+/** Resolves when `promise` settles or after `ms` of `clock`'s time, whichever comes first. */
+async function settleWithin(clock: Clock, promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: TimerHandle | undefined;
   try {
     await Promise.race([
       promise.catch(() => undefined),
       new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ms);
+        timer = clock.setTimeout(resolve, ms);
       }),
     ]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clock.clearTimeout(timer);
   }
 }
 
@@ -381,9 +387,9 @@ async function execute(
       const onRunAbort = (): void => handler.abort(run.signal.reason);
       run.signal.addEventListener('abort', onRunAbort, { once: true });
       // The engine stops waiting at the state's timeout but cannot cancel the handler; this does.
-      const timer = setTimeout(
+      const timer = ctx.clock.setTimeout(
         () => handler.abort(new Error(`state ${task.name} timed out`)),
-        Math.min(limitMs, 2_147_483_647),
+        Math.min(limitMs, MAX_TIMER_MS),
       );
       const work = invoke(task, payload, prepared, ctx, handler.signal, tracker);
       const settled = work.catch(() => undefined);
@@ -394,7 +400,7 @@ async function execute(
         if (error instanceof LocalTaskFailure) throw error;
         throw task.kind === 'notify' ? error : asLambdaError(error);
       } finally {
-        clearTimeout(timer);
+        ctx.clock.clearTimeout(timer);
         run.signal.removeEventListener('abort', onRunAbort);
         inflight.delete(settled);
       }
@@ -458,9 +464,9 @@ async function execute(
       if (!run.signal.aborted) run.abort(new Error('the run ended'));
       // Bounded: every handler honours the abort (Ctrl-C, then close), but a run must end even
       // if one did not.
-      await settleWithin(Promise.allSettled(inflight), HANDLER_STOP_MS);
+      await settleWithin(ctx.clock, Promise.allSettled(inflight), HANDLER_STOP_MS);
     }
-    await settleWithin(draining, EVENT_LOG_DRAIN_MS);
+    await settleWithin(ctx.clock, draining, EVENT_LOG_DRAIN_MS);
   }
   const concluded = tracker.conclude(outcome);
   const result: LocalRunResult = {

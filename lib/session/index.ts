@@ -1,4 +1,3 @@
-export * from './clock.ts';
 export * from './codec.ts';
 export * from './crypto.ts';
 export * from './errors.ts';

@@ -9,7 +9,7 @@
  * @see ../../../shared/docs/protocol.md §2–§8
  */
 import { randomUUID as cryptoRandomUUID } from 'node:crypto';
-import { type Clock, systemClock, type TimerHandle } from './clock.ts';
+import { type Clock, MAX_TIMER_MS, systemClock, type TimerHandle } from '../shared/clock.ts';
 import { type DecodeFailureReason, decode, encode, parseAcknowledge, parseJson } from './codec.ts';
 import { SessionCipher } from './crypto.ts';
 import {
@@ -177,8 +177,6 @@ const OPTION_KEYS: readonly (keyof SessionOptions)[] = [
   'maxReorderFrames',
 ];
 
-/** Node's timers overflow to 1 ms above this. */
-const MAX_TIMER_MS = 2_147_483_647;
 const CTRL_C = new Uint8Array([0x03]);
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();

@@ -2,7 +2,7 @@ import { type ECSClient, ECSServiceException } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import { executeOnTarget } from '../../lib/exec/execute.ts';
 import { TokenBucket } from '../../lib/exec/retry.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock, flush } from '../helpers/fake-clock.ts';
 import { target } from './fixtures.ts';
 
 /** An ECS stand-in (AWS itself is the one thing tests may fake) whose every call fails with `name`. */
@@ -19,7 +19,7 @@ function failingEcs(name: string, calls: number[], clock: FakeClock): ECSClient 
 describe('executeOnTarget', () => {
   it('polls TargetNotConnectedException with growing jittered waits until the deadline, never past it', async () => {
     // Arrange
-    const clock = new FakeClock(0);
+    const clock = new FakeClock({ start: 0, autoAdvance: true });
     const calls: number[] = [];
     const ecs = failingEcs('TargetNotConnectedException', calls, clock);
     // Act
@@ -30,14 +30,14 @@ describe('executeOnTarget', () => {
       { ecs, clock, random: () => 0.5 },
     );
     // Assert
-    expect(clock.sleeps).toEqual([50, 100, 200, 200, 200, 200, 50]);
+    expect(clock.delays).toEqual([50, 100, 200, 200, 200, 200, 50]);
     expect(calls.at(-1)).toBe(1_000);
     expect(result).toMatchObject({ status: 'error', polls: calls.length, retries: 0, durationMs: 1_000 });
     expect(result.error?.hint).toContain('did not connect within 1s (8 polls)');
   });
 
   it('spends one token of the bucket per ExecuteCommand call', async () => {
-    const clock = new FakeClock(0);
+    const clock = new FakeClock({ start: 0, autoAdvance: true });
     const calls: number[] = [];
     const ecs = failingEcs('ThrottlingException', calls, clock);
     const bucket = new TokenBucket({ ratePerSecond: 2, burst: 1, clock });
@@ -52,28 +52,29 @@ describe('executeOnTarget', () => {
   });
 
   it('reports cancelled when the signal aborts while waiting to poll again', async () => {
-    const clock = new FakeClock(0);
+    // Arrange
+    const clock = new FakeClock({ start: 0 });
     const controller = new AbortController();
     const calls: number[] = [];
     const ecs = failingEcs('TargetNotConnectedException', calls, clock);
-    const abortingClock = Object.assign(Object.create(clock) as FakeClock, {
-      sleep: (ms: number, signal?: AbortSignal) => {
-        controller.abort(new Error('stop now'));
-        return clock.sleep(ms, signal);
-      },
-    });
-    const { result } = await executeOnTarget(
+    // Act
+    const running = executeOnTarget(
       target(1),
       { script: 'true' },
       { signal: controller.signal },
-      { ecs, clock: abortingClock },
+      { ecs, clock },
     );
+    while (clock.pendingTimers === 0) await flush(1);
+    controller.abort(new Error('stop now'));
+    const { result } = await running;
+    // Assert
     expect(result).toMatchObject({ status: 'cancelled', polls: 1, sessionId: null });
     expect(result.error?.message).toContain('stop now');
+    expect(clock.pendingTimers).toBe(0);
   });
 
   it('returns the preflight error without calling ExecuteCommand', async () => {
-    const clock = new FakeClock(0);
+    const clock = new FakeClock({ start: 0, autoAdvance: true });
     const calls: number[] = [];
     const preflightError = { name: 'PreflightFailed', message: 'exec off', hint: 'enable it' } as const;
     const { result } = await executeOnTarget(

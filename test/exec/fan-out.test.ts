@@ -9,7 +9,7 @@ import {
 } from '../../lib/exec/fan-out.ts';
 import type { ExecStatus } from '../../lib/exec/result.ts';
 import type { ResolvedTarget } from '../../lib/exec/targets.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { record, target } from './fixtures.ts';
 
 /** Resolves on the next macrotask, so that concurrent runs interleave. */
@@ -165,7 +165,7 @@ describe('fanOut', () => {
         return record(t, n === 1 || n === 2 ? 'failed' : 'succeeded');
       },
       { concurrency: 1, tolerate: { count: 1 } },
-      { clock: new FakeClock() },
+      { clock: new FakeClock({ autoAdvance: true }) },
     );
     // Assert
     expect(started).toEqual([0, 1, 2]);

@@ -25,3 +25,9 @@ export function record(t: ResolvedTarget, status: ExecStatus): ExecResult {
     ...(status === 'succeeded' ? {} : { error: { name: 'CommandFailed', message: 'm', hint: 'h' } }),
   });
 }
+
+/** A random source that returns `values` in turn, then repeats the last. */
+export function sequence(...values: number[]): () => number {
+  let i = 0;
+  return () => values[Math.min(i++, values.length - 1)] ?? 0;
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fullJitterDelay, sleep, TokenBucket, withRetries } from '../../lib/exec/retry.ts';
-import { FakeClock, sequence } from './fake-clock.ts';
+import { fullJitterDelay, TokenBucket, withRetries } from '../../lib/exec/retry.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
+import { sequence } from './fixtures.ts';
 
 describe('fullJitterDelay', () => {
   it.each([
@@ -17,7 +18,7 @@ describe('fullJitterDelay', () => {
 describe('TokenBucket', () => {
   it('grants the burst at once, then one token per 1/rate seconds', async () => {
     // Arrange
-    const clock = new FakeClock(0);
+    const clock = new FakeClock({ start: 0, autoAdvance: true });
     const bucket = new TokenBucket({ ratePerSecond: 20, burst: 20, clock });
     const grantedAt: number[] = [];
     // Act
@@ -31,7 +32,7 @@ describe('TokenBucket', () => {
   });
 
   it('serves concurrent takers in arrival order without overspending', async () => {
-    const clock = new FakeClock(0);
+    const clock = new FakeClock({ start: 0, autoAdvance: true });
     const bucket = new TokenBucket({ ratePerSecond: 10, burst: 2, clock });
     const order: Array<[number, number]> = [];
     await Promise.all(
@@ -50,7 +51,7 @@ describe('TokenBucket', () => {
   });
 
   it('refills up to the burst and no further after idle time', () => {
-    const clock = new FakeClock(0);
+    const clock = new FakeClock({ start: 0, autoAdvance: true });
     const bucket = new TokenBucket({ ratePerSecond: 5, burst: 3, clock });
     expect([bucket.tryTake(), bucket.tryTake(), bucket.tryTake(), bucket.tryTake()]).toEqual([
       true,
@@ -58,12 +59,12 @@ describe('TokenBucket', () => {
       true,
       false,
     ]);
-    clock.time += 10_000;
+    clock.advance(10_000);
     expect(bucket.available).toBe(3);
   });
 
   it('rejects a take with the abort reason when the signal aborts', async () => {
-    const clock = new FakeClock(0);
+    const clock = new FakeClock({ start: 0, autoAdvance: true });
     const bucket = new TokenBucket({ ratePerSecond: 1, burst: 1, clock });
     await bucket.take();
     const controller = new AbortController();
@@ -82,7 +83,7 @@ describe('TokenBucket', () => {
 
 describe('withRetries', () => {
   it('retries retryable errors with jittered sleeps and returns the value', async () => {
-    const clock = new FakeClock(0);
+    const clock = new FakeClock({ start: 0, autoAdvance: true });
     let calls = 0;
     const retries: number[] = [];
     const value = await withRetries(
@@ -102,7 +103,7 @@ describe('withRetries', () => {
     );
     expect(value).toBe('ok');
     expect(retries).toEqual([1, 2]);
-    expect(clock.sleeps).toEqual([50, 100]);
+    expect(clock.delays).toEqual([50, 100]);
   });
 
   it('rethrows the last error once the retries are spent', async () => {
@@ -112,7 +113,12 @@ describe('withRetries', () => {
         calls++;
         throw new Error(`fail ${calls}`);
       },
-      { maxRetries: 2, backoff: { baseMs: 1, capMs: 1 }, shouldRetry: () => true, clock: new FakeClock() },
+      {
+        maxRetries: 2,
+        backoff: { baseMs: 1, capMs: 1 },
+        shouldRetry: () => true,
+        clock: new FakeClock({ autoAdvance: true }),
+      },
     );
     await expect(run).rejects.toThrow('fail 3');
   });
@@ -124,18 +130,14 @@ describe('withRetries', () => {
         calls++;
         throw new Error('fatal');
       },
-      { maxRetries: 5, backoff: { baseMs: 1, capMs: 1 }, shouldRetry: () => false, clock: new FakeClock() },
+      {
+        maxRetries: 5,
+        backoff: { baseMs: 1, capMs: 1 },
+        shouldRetry: () => false,
+        clock: new FakeClock({ autoAdvance: true }),
+      },
     );
     await expect(run).rejects.toThrow('fatal');
     expect(calls).toBe(1);
-  });
-});
-
-describe('sleep', () => {
-  it('rejects with the abort reason when the signal aborts during the wait', async () => {
-    const controller = new AbortController();
-    const waiting = sleep(10_000, controller.signal);
-    controller.abort(new Error('cancelled'));
-    await expect(waiting).rejects.toThrow('cancelled');
   });
 });

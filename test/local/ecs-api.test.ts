@@ -26,6 +26,7 @@ import {
   type SessionRequest,
   startEcsApi,
 } from '../../lib/local/ecs-api.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 
 const SANDBOX = '/tmp/ecs-api-test-sandbox';
 const T0 = 1_700_000_000_000;
@@ -85,13 +86,13 @@ describe('startEcsApi', () => {
   let api: LocalEcsApi;
   let ecs: ECSClient;
   let agent: RecordingAgent;
-  let now: number;
+  let clock: FakeClock;
 
   const start = async (config: ClusterFileInput = CONFIG) => {
     agent = new RecordingAgent();
-    now = T0;
+    clock = new FakeClock({ start: T0 });
     const world = buildWorld(validateClusterConfig(config), SANDBOX, T0);
-    api = await startEcsApi({ world, agent, port: 0, now: () => now });
+    api = await startEcsApi({ world, agent, port: 0, now: () => clock.now() });
     ecs = new ECSClient({
       endpoint: api.endpoint,
       region: REGION,
@@ -480,10 +481,10 @@ describe('startEcsApi', () => {
 
       // Act
       const first = await rejection(exec({ cluster: 'demo', task: api0 }));
-      now = T0 + 499;
+      clock.advanceTo(T0 + 499);
       const stillEarly = await rejection(exec({ cluster: 'demo', task: api0 }));
       const otherTask = await rejection(exec({ cluster: 'demo', task: taskIdFor('demo', 'api', 1) }));
-      now = T0 + 500;
+      clock.advanceTo(T0 + 500);
       const connected = await exec({ cluster: 'demo', task: api0 });
 
       // Assert
@@ -503,7 +504,7 @@ describe('startEcsApi', () => {
       await exec({ cluster: 'demo', task: api0 });
       await exec({ cluster: 'demo', task: api0 });
       const error = await rejection(exec({ cluster: 'demo', task: api0 }));
-      now = T0 + 1000;
+      clock.advanceTo(T0 + 1000);
       const later = await exec({ cluster: 'demo', task: api0 });
 
       // Assert

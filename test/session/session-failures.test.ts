@@ -11,8 +11,8 @@ import {
 import { PayloadType } from '../../lib/session/message.ts';
 import { runSession, type SessionOptions } from '../../lib/session/session.ts';
 import type { Transport, TransportHandlers } from '../../lib/session/transport.ts';
+import { FakeClock, flush } from '../helpers/fake-clock.ts';
 import { FakeAgent, SESSION_ID, startSession } from './helpers/fake-agent.ts';
-import { FakeClock, flush } from './helpers/fake-clock.ts';
 
 const isCtrlC = (agent: FakeAgent) =>
   agent.inputs.some(

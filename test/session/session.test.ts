@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { encode } from '../../lib/session/codec.ts';
 import { Flags, MessageType, PayloadType } from '../../lib/session/message.ts';
+import { FakeClock, flush } from '../helpers/fake-clock.ts';
 import { CREATED, FakeAgent, json, SESSION_ID, startSession, text } from './helpers/fake-agent.ts';
-import { FakeClock, flush } from './helpers/fake-clock.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -6,16 +6,7 @@ import {
   OutgoingStream,
   RtoEstimator,
 } from '../../lib/session/stream.ts';
-
-function fakeNow(start = 0) {
-  let t = start;
-  return {
-    now: () => t,
-    set: (ms: number) => {
-      t = ms;
-    },
-  };
-}
+import { FakeClock } from '../helpers/fake-clock.ts';
 
 const frame = (n: number) => new Uint8Array([n]);
 const msg = (seq: number, tag = '') => ({ sequenceNumber: BigInt(seq), tag });
@@ -59,8 +50,8 @@ describe('RtoEstimator', () => {
 
 describe('OutgoingStream', () => {
   it('numbers messages from 0 and keeps them until acknowledged', () => {
-    const clock = fakeNow();
-    const out = new OutgoingStream({ now: clock.now });
+    const clock = new FakeClock({ start: 0 });
+    const out = new OutgoingStream({ now: () => clock.now() });
     expect([out.allocate(), out.allocate(), out.allocate()]).toEqual([0, 1, 2]);
     out.track(0, frame(0));
     out.track(1, frame(1));
@@ -70,59 +61,59 @@ describe('OutgoingStream', () => {
 
   it('resends only the oldest unacked message once now − lastSent exceeds the RTO', () => {
     // Arrange
-    const clock = fakeNow(1000);
-    const out = new OutgoingStream({ now: clock.now });
+    const clock = new FakeClock({ start: 1000 });
+    const out = new OutgoingStream({ now: () => clock.now() });
     for (const seq of [0, 1, 2]) out.track(out.allocate(), frame(seq));
     // Act + Assert
     expect(out.nextResendAt()).toBe(1000 + INITIAL_RTO_MS);
-    clock.set(1200);
+    clock.advanceTo(1200);
     expect(out.takeDueResend()).toBeUndefined();
-    clock.set(1201);
+    clock.advanceTo(1201);
     expect(out.takeDueResend()).toEqual(frame(0));
     // lastSent moved to 1201: neither it nor the younger ones are due right after.
-    clock.set(1300);
+    clock.advanceTo(1300);
     expect(out.takeDueResend()).toBeUndefined();
     expect(out.nextResendAt()).toBe(1201 + INITIAL_RTO_MS);
-    clock.set(1402);
+    clock.advanceTo(1402);
     expect(out.takeDueResend()).toEqual(frame(0));
     expect(out.resends).toBe(2);
   });
 
   it('matches acknowledgements by sequence number only and frees exactly one message', () => {
-    const clock = fakeNow();
-    const out = new OutgoingStream({ now: clock.now });
+    const clock = new FakeClock({ start: 0 });
+    const out = new OutgoingStream({ now: () => clock.now() });
     for (const seq of [0, 1, 2]) out.track(out.allocate(), frame(seq));
-    clock.set(50);
+    clock.advanceTo(50);
     expect(out.acknowledge(1)).toBe(true);
     expect(out.acknowledge(1)).toBe(false);
     expect(out.acknowledge(7)).toBe(false);
     expect(out.unackedCount).toBe(2);
-    clock.set(500);
+    clock.advanceTo(500);
     expect(out.takeDueResend()).toEqual(frame(0));
   });
 
   it('samples the RTT from the last send, so a resent message measures from its resend', () => {
-    const clock = fakeNow();
-    const out = new OutgoingStream({ now: clock.now });
+    const clock = new FakeClock({ start: 0 });
+    const out = new OutgoingStream({ now: () => clock.now() });
     out.track(out.allocate(), frame(0));
-    clock.set(201);
+    clock.advanceTo(201);
     out.takeDueResend();
-    clock.set(301); // 100 ms after the resend
+    clock.advanceTo(301); // 100 ms after the resend
     out.acknowledge(0);
     expect(out.rto.rtoMs).toBeCloseTo(110, 9);
     expect(out.nextResendAt()).toBeUndefined();
   });
 
   it('moves to the next oldest once the oldest is acknowledged', () => {
-    const clock = fakeNow();
-    const out = new OutgoingStream({ now: clock.now });
+    const clock = new FakeClock({ start: 0 });
+    const out = new OutgoingStream({ now: () => clock.now() });
     out.track(out.allocate(), frame(0));
-    clock.set(10);
+    clock.advanceTo(10);
     out.track(out.allocate(), frame(1));
-    clock.set(110);
+    clock.advanceTo(110);
     out.acknowledge(0); // sample 110: rttvar 2.5, rtt 101.25, rto 111.25
     expect(out.nextResendAt()).toBeCloseTo(10 + 111.25, 9);
-    clock.set(122);
+    clock.advanceTo(122);
     expect(out.takeDueResend()).toEqual(frame(1));
   });
 });
