@@ -12,6 +12,9 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
  * is accepted. The result is a {@link ClusterFile} with defaults applied and fault references
  * resolved to task ids.
  *
+ * Size: one schema's reader, where each key's check sits beside its message and its default;
+ * split by key it would scatter a single table.
+ *
  * @see design.md §8 "The local cluster file"
  */
 

@@ -160,6 +160,31 @@ export interface EngineEvent {
   readonly retry?: { readonly attempt: number };
 }
 
+/** How progress reads the steps of one kind. */
+export interface ProgressKindInfo {
+  /**
+   * Whether a failed step's value is in its error's Cause. Only a step's own handler puts it
+   * there; a parallel step passes on its branch's error, a runbook step its child's.
+   */
+  readonly valueInCause: boolean;
+}
+
+/**
+ * Every step kind as progress reads it (a fan-out exec step apart); a new kind needs an entry, and
+ * the type asks for one.
+ */
+export const PROGRESS_STEP_KINDS: { readonly [K in ProgressStepKind]: ProgressKindInfo } = {
+  exec: { valueInCause: true },
+  'fan-out': { valueInCause: true },
+  approval: { valueInCause: true },
+  notify: { valueInCause: true },
+  wait: { valueInCause: true },
+  parallel: { valueInCause: false },
+  runbook: { valueInCause: false },
+  fail: { valueInCause: true },
+  succeed: { valueInCause: true },
+};
+
 /** The run's plan: every step in document order with its kind and nesting. */
 export function planOf(runbook: Runbook): PlannedStep[] {
   const plan: PlannedStep[] = [];
@@ -412,10 +437,7 @@ export class StepTracker {
       }
       const failure = this.#failures.get(step.id);
       if (failure) {
-        // Only a step's own handler puts its value in the Cause; a parallel step passes on its
-        // branch's, a runbook step its child's.
-        const own =
-          step.kind === 'parallel' || step.kind === 'runbook' ? undefined : stepValueOfCause(failure.cause);
+        const own = PROGRESS_STEP_KINDS[step.kind].valueInCause ? stepValueOfCause(failure.cause) : undefined;
         this.#finish(
           step.id,
           own ?? {

@@ -6,6 +6,9 @@
  * socket behind `transport.ts`. Every wait is bounded by a timeout and the caller's signal, all
  * off the injected clock.
  *
+ * Size: one class holds the session's phases (open, handshake, stream, close) because they share
+ * the socket, the stream state and the pending timers; the pure parts are already elsewhere.
+ *
  * @see ../../../shared/docs/protocol.md §2–§8
  */
 import { randomUUID as cryptoRandomUUID } from 'node:crypto';

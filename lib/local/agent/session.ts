@@ -3,6 +3,9 @@
  * agent's data channel (token check, optional KMS handshake, output frames with resends, client
  * input with acks, `channel_closed`), plus the command it runs.
  *
+ * Size: the agent's side of one session is one ordered script over one socket, its timers and
+ * its fault dice; the codec, crypto, handshake and command backends are already elsewhere.
+ *
  * @see ../../../../shared/docs/protocol.md §2–§9, §11
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
