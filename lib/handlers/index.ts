@@ -1,4 +1,32 @@
 export {
+  API_ERROR_CODES,
+  type ApiDeps,
+  type ApiErrorBody,
+  type ApiErrorCode,
+  type ApiRequest,
+  type ApiResult,
+  type ApiRoute,
+  apiRequestOf,
+  apiRoutes,
+  describeRunbookExecution,
+  type ExecutionStatus,
+  IDEMPOTENCY_HEADER,
+  type ProxyResult,
+  type RecordedDecision,
+  type StartedExecution,
+  startRunbookExecution,
+  submitApprovalDecision,
+  type WaitingApproval,
+} from './api.ts';
+export {
+  APPROVAL_REJECTED,
+  approvalOutput,
+  mayDecide,
+  principalMatches,
+  rejectedValue,
+  rejectionCause,
+} from './approval-decision.ts';
+export {
   approvalCommand,
   approvalUrlOf,
   consoleUrlOf,
@@ -21,6 +49,7 @@ export { CATALOG_ENV, catalogEntry, parseCatalog } from './catalog.ts';
 export type { HandlerDeps, HandlerInvocation } from './deps.ts';
 export type * from './events.ts';
 export { runExecStep } from './exec-step.ts';
+export { type PendingApproval, pendingApprovals, readHistory, stepValuesOf } from './execution-history.ts';
 export { summarizeFanOut } from './fan-out-summary.ts';
 export {
   createDirectoryOutputStore,

@@ -3,10 +3,11 @@
  * runbook the stack deploys. The stack builds it at synth with {@link catalogEntryOf} and
  * passes it to both functions as JSON (docs/api.md#the-catalog); lib/handlers parses it.
  */
-import type { Parameter, Runbook, Step } from './model.ts';
+import type { Runbook, Step } from './model.ts';
+import type { ParameterDeclaration } from './parameters.ts';
 
 /** A parameter declaration without its source ranges. */
-export type CatalogParameter = Omit<Parameter, 'range' | 'nameRange' | 'description'>;
+export type CatalogParameter = ParameterDeclaration;
 
 /** What the approval-request message says of an approval step's surroundings. */
 export interface CatalogApproval {

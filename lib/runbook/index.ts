@@ -49,6 +49,7 @@ export {
 export {
   acceptedValues,
   checkParameters,
+  type ParameterDeclaration,
   type ParameterProblem,
   type ParameterSpec,
   parameterProblems,

@@ -8,10 +8,19 @@
  * with every problem at once ({@link parameterProblems}).
  */
 import { ParameterError, type ParameterErrorCode } from './errors.ts';
-import type { Parameter, Runbook, ScalarValue } from './model.ts';
+import type { Parameter, ScalarValue } from './model.ts';
 
-/** What checking parameter values needs of a runbook: its name (messages name it) and declarations. */
-export type ParameterSpec = Pick<Runbook, 'name' | 'parameters'>;
+/** What checking values needs of a parameter declaration: no source ranges (a deployed catalog has none). */
+export type ParameterDeclaration = Omit<Parameter, 'range' | 'nameRange' | 'description'>;
+
+/**
+ * What checking parameter values needs of a runbook: its name (messages name it) and
+ * declarations. A `Runbook` is one; so is a deployed catalog entry (catalog.ts).
+ */
+export interface ParameterSpec {
+  readonly name: string;
+  readonly parameters: readonly ParameterDeclaration[];
+}
 
 /** One thing wrong with the parameter values given to a runbook. */
 export interface ParameterProblem {
@@ -27,7 +36,7 @@ export interface ParameterProblem {
 }
 
 /** What a parameter accepts, in words: `an integer from 0 to 1440`, `one of api, web`. */
-export function acceptedValues(parameter: Parameter): string {
+export function acceptedValues(parameter: ParameterDeclaration): string {
   const range = (): string => {
     const { minimum: min, maximum: max } = parameter;
     if (min !== undefined && max !== undefined) return ` from ${min} to ${max}`;
@@ -68,7 +77,7 @@ function thrown(problem: ParameterProblem): ParameterError {
   return new ParameterError(problem.code, problem.parameter, problem.message);
 }
 
-function invalid(parameter: Parameter, value: unknown): ParameterProblem {
+function invalid(parameter: ParameterDeclaration, value: unknown): ParameterProblem {
   const accepted = acceptedValues(parameter);
   return {
     code: 'INVALID_PARAMETER',
@@ -80,7 +89,10 @@ function invalid(parameter: Parameter, value: unknown): ParameterProblem {
 }
 
 /** The problem with a typed value under the declaration's constraints, if any. */
-function constraintProblem(parameter: Parameter, value: ScalarValue): ParameterProblem | undefined {
+function constraintProblem(
+  parameter: ParameterDeclaration,
+  value: ScalarValue,
+): ParameterProblem | undefined {
   if (typeof value === 'number') {
     if (parameter.minimum !== undefined && value < parameter.minimum) return invalid(parameter, value);
     if (parameter.maximum !== undefined && value > parameter.maximum) return invalid(parameter, value);
@@ -100,14 +112,14 @@ function constraintProblem(parameter: Parameter, value: ScalarValue): ParameterP
 }
 
 /** Checks a typed value against the declaration's constraints; throws {@link ParameterError}. */
-function constrain(parameter: Parameter, value: ScalarValue): ScalarValue {
+function constrain(parameter: ParameterDeclaration, value: ScalarValue): ScalarValue {
   const problem = constraintProblem(parameter, value);
   if (problem) throw thrown(problem);
   return value;
 }
 
 /** Types a command-line value per the declaration; throws {@link ParameterError}. */
-export function parseParameterValue(parameter: Parameter, text: string): ScalarValue {
+export function parseParameterValue(parameter: ParameterDeclaration, text: string): ScalarValue {
   switch (parameter.type) {
     case 'string':
     case 'enum':
@@ -141,13 +153,13 @@ function unknown(spec: ParameterSpec, name: string): ParameterProblem {
   };
 }
 
-function declared(spec: ParameterSpec, name: string): Parameter {
+function declared(spec: ParameterSpec, name: string): ParameterDeclaration {
   const parameter = spec.parameters.find((p) => p.name === name);
   if (parameter) return parameter;
   throw thrown(unknown(spec, name));
 }
 
-function missingOf(spec: ParameterSpec, values: Readonly<Record<string, unknown>>): Parameter[] {
+function missingOf(spec: ParameterSpec, values: Readonly<Record<string, unknown>>): ParameterDeclaration[] {
   return spec.parameters.filter((p) => p.required && !Object.hasOwn(values, p.name));
 }
 
@@ -197,7 +209,7 @@ export function parseParameterArguments(
 }
 
 /** The problem with one JSON value under its declaration: its type, then its constraints. */
-function valueProblem(parameter: Parameter, value: unknown): ParameterProblem | undefined {
+function valueProblem(parameter: ParameterDeclaration, value: unknown): ParameterProblem | undefined {
   const ok =
     parameter.type === 'integer'
       ? typeof value === 'number' && Number.isSafeInteger(value)

@@ -5,7 +5,8 @@
  * policy nobody decides: the state's `TimeoutSeconds` ends it with `States.Timeout`, as on AWS,
  * and the compiled states turn that into an `ApprovalRejected` failure.
  */
-import type { ApprovalDecision, ApprovalEvent, StepValue } from '../handlers/events.ts';
+import { rejectedValue } from '../handlers/approval-decision.ts';
+import type { ApprovalDecision, ApprovalEvent } from '../handlers/events.ts';
 import { TaskError } from '../shared/errors.ts';
 
 /** What an approver is asked. */
@@ -105,14 +106,5 @@ export async function decideApproval(
   const decided = { approved: answer.approved, approvedBy: answer.approvedBy, comment: answer.comment ?? '' };
   observer.decided(event.stepId, decided);
   if (decided.approved) return { approvedBy: decided.approvedBy, comment: decided.comment };
-  const value: StepValue = {
-    status: 'failed',
-    exitCode: null,
-    outputs: { approvedBy: decided.approvedBy, comment: decided.comment },
-    error: {
-      name: 'ApprovalRejected',
-      message: `Rejected by ${decided.approvedBy}${decided.comment ? `: ${decided.comment}` : ''}`,
-    },
-  };
-  throw new TaskError('ApprovalRejected', JSON.stringify(value));
+  throw new TaskError('ApprovalRejected', JSON.stringify(rejectedValue(decided.approvedBy, decided.comment)));
 }
