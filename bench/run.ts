@@ -8,6 +8,7 @@ import '../lib/shared/polyfills.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+import { benchCli } from './cli.ts';
 import { benchExec } from './exec.ts';
 import { BenchResults } from './results.ts';
 import { benchCompile } from './runbook.ts';
@@ -19,6 +20,7 @@ const BENCHES: Record<string, (results: BenchResults) => Promise<void>> = {
   exec: benchExec,
   'runbook.compile': benchCompile,
   'runner.fanout': benchRunner,
+  'cli.startup': benchCli,
 };
 
 const wanted = process.argv.slice(2);

@@ -34,7 +34,6 @@ async function runCompile(args: readonly string[], io: CliIo): Promise<number> {
 /** `runbook compile`. */
 export const compileCommand: Subcommand = {
   name: 'compile',
-  summary: 'print a runbook as an AWS Step Functions definition (ASL JSON)',
   usage: USAGE,
   run: runCompile,
 };

@@ -6,15 +6,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { createEcsClient } from '../exec/clients.ts';
-import { ExecUsageError } from '../exec/errors.ts';
 import type { ExecResult } from '../exec/result.ts';
-import { type ExecRequest, runExec } from '../exec/run-exec.ts';
+import type { ExecRequest } from '../exec/run-exec.ts';
 import type { TargetPick, TargetSelector } from '../exec/targets.ts';
 import { DURATION_FORMS, formatDuration, parseDuration } from '../shared/duration.ts';
 import type { Subcommand } from './command.ts';
 import { type CliIo, formatError, UsageError, write } from './io.ts';
-import { resolveClusterFile, startCliEmulator } from './local-cluster.ts';
 
 const USAGE = `Usage: runbook exec [--cluster C] (--task T | --service S | --family F | --started-by X | --group G)
                     [--pick one|all|N|random] [--all] [--concurrency N] [--tolerate N|P%]
@@ -211,10 +208,15 @@ function describeFailure(result: ExecResult): string {
 
 async function runExecCommand(args: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseExecArgs(args);
+  // Loaded only now, so `exec --help` and usage errors load neither the SDK nor the emulator.
+  const { createEcsClient } = await import('../exec/clients.ts');
+  const { ExecUsageError } = await import('../exec/errors.ts');
+  const { runExec } = await import('../exec/run-exec.ts');
   let ecs: ECSClient;
   let kms: KMSClient | undefined;
   let stopEmulator = async () => {};
   if (parsed.local) {
+    const { resolveClusterFile, startCliEmulator } = await import('./local-cluster.ts');
     const started = await startCliEmulator({
       clusterFile: resolveClusterFile(io.cwd, parsed.clusterFile),
       realistic: !parsed.fast,
@@ -292,7 +294,6 @@ async function runExecCommand(args: readonly string[], io: CliIo): Promise<numbe
 /** `runbook exec`. */
 export const execCommand: Subcommand = {
   name: 'exec',
-  summary: 'run a command in ECS containers and exit with its exit code',
   usage: USAGE,
   run: runExecCommand,
 };

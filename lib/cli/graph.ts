@@ -33,7 +33,6 @@ async function runGraph(args: readonly string[], io: CliIo): Promise<number> {
 /** `runbook graph`. */
 export const graphCommand: Subcommand = {
   name: 'graph',
-  summary: 'print a runbook as a Mermaid flowchart',
   usage: USAGE,
   run: runGraph,
 };

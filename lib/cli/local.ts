@@ -4,7 +4,6 @@
 import { parseArgs } from 'node:util';
 import type { Subcommand } from './command.ts';
 import { type CliIo, UsageError, write } from './io.ts';
-import { resolveClusterFile, startCliEmulator } from './local-cluster.ts';
 
 const USAGE = `Usage: runbook local up [FILE] [--port N] [--fast]
 
@@ -41,6 +40,7 @@ async function runLocal(args: readonly string[], io: CliIo): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new UsageError(`--port must be 0–65535; received ${JSON.stringify(parsed.values.port)}`, USAGE);
   }
+  const { resolveClusterFile, startCliEmulator } = await import('./local-cluster.ts');
   const clusterFile = resolveClusterFile(io.cwd, file);
   const { emulator, ecs, kms } = await startCliEmulator({
     clusterFile,
@@ -78,7 +78,6 @@ async function runLocal(args: readonly string[], io: CliIo): Promise<number> {
 /** `runbook local`. */
 export const localCommand: Subcommand = {
   name: 'local',
-  summary: 'serve the local ECS emulator (runbook local up [FILE])',
   usage: USAGE,
   run: runLocal,
 };

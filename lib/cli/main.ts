@@ -5,13 +5,13 @@
  * `--debug`. A {@link UsageError} exits 2 and prints the subcommand's usage. Library code never
  * calls `process.exit`.
  */
-import type { Subcommand } from './command.ts';
+import type { Subcommand, SubcommandEntry } from './command.ts';
 import { type CliIo, formatError, UsageError, write } from './io.ts';
 import { SUBCOMMANDS } from './subcommands.ts';
 
 export const VERSION = '0.1.0';
 
-function topUsage(commands: readonly Subcommand[]): string {
+function topUsage(commands: readonly SubcommandEntry[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'Usage: runbook <command> [options]',
@@ -44,10 +44,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     await write(io.stdout, `runbook ${VERSION}\n`);
     return 0;
   }
-  const command = SUBCOMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = SUBCOMMANDS.find((c) => c.name === name);
+  if (!entry) {
     await write(io.stderr, `runbook: unknown command ${JSON.stringify(name)}\n\n${usage}`);
     return 2;
+  }
+  let command: Subcommand;
+  try {
+    command = await entry.load();
+  } catch (error) {
+    await write(io.stderr, formatError(entry.name, error, debug));
+    return 1;
   }
   if (rest[0] === '--help' || rest[0] === '-h') {
     await write(io.stdout, command.usage);

@@ -10,11 +10,9 @@ import { ParameterError } from '../runbook/errors.ts';
 import { parseParameterArguments } from '../runbook/parameters.ts';
 import type { ApprovalAnswer, ApprovalPolicy, ApprovalRequest } from '../runner/approval.ts';
 import type { LocalRunResult, RunEvent } from '../runner/progress.ts';
-import { prepareRunbook, runLocal } from '../runner/run-local.ts';
 import { formatDuration } from '../shared/duration.ts';
 import type { Subcommand } from './command.ts';
 import { type CliIo, UsageError, write } from './io.ts';
-import { resolveClusterFile, startCliEmulator } from './local-cluster.ts';
 import { printDiagnostics, readRunbookFile } from './validate.ts';
 
 const USAGE = `Usage: runbook run FILE --local [--param NAME=VALUE ...]
@@ -433,6 +431,9 @@ async function runRun(args: readonly string[], io: CliIo): Promise<number> {
     if (error instanceof ParameterError) throw usage(error.message);
     throw error;
   }
+  // The local engine and the emulator load only now, once the arguments and the runbook are good.
+  const { prepareRunbook, runLocal } = await import('../runner/run-local.ts');
+  const { resolveClusterFile, startCliEmulator } = await import('./local-cluster.ts');
   const prepared = prepareRunbook(loaded.runbook, { file: resolveFile(io, parsed.file) });
 
   const approver = parsed.approver ?? io.env.USER ?? io.env.USERNAME ?? 'local-user';
@@ -486,7 +487,6 @@ function resolveFile(io: CliIo, file: string): string {
 /** `runbook run`. */
 export const runCommand: Subcommand = {
   name: 'run',
-  summary: 'run a runbook on this machine against the local emulator (--local)',
   usage: USAGE,
   run: runRun,
 };

@@ -83,7 +83,6 @@ async function runValidate(args: readonly string[], io: CliIo): Promise<number> 
 /** `runbook validate`. */
 export const validateCommand: Subcommand = {
   name: 'validate',
-  summary: 'check runbooks and print every diagnostic',
   usage: USAGE,
   run: runValidate,
 };
