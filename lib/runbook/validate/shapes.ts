@@ -6,6 +6,7 @@
  * Every concern of the validator (parameters, triggers, steps, references, commands) is a
  * function taking this object first, so the state one run collects lives in one place.
  */
+import { MAX_TIMER_MS } from '../../shared/clock.ts';
 import { DURATION_FORMS, formatDuration, parseDuration } from '../../shared/duration.ts';
 import { type DiagnosticCode, DiagnosticSink } from '../diagnostics.ts';
 import type { Duration, Parameter, SourceRange } from '../model.ts';
@@ -18,7 +19,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const MAX_ID_LENGTH = 64;
 /** A step timeout is a timer in the exec layer: Node timers hold at most 2^31 − 1 ms (about 24.8 days). */
-export const MAX_TIMEOUT_MS = 2_147_483_647;
+export const MAX_TIMEOUT_MS = MAX_TIMER_MS;
 
 /** One validation run: the diagnostics, the source, and what the walk has learnt so far. */
 export class Validation {
