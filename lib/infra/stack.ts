@@ -1,0 +1,66 @@
+/**
+ * The one stack: an engine and a {@link Runbook} per runbook of the runbook directory.
+ */
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { Engine, type EngineProps } from './engine.ts';
+import { type DeployedMachine, grantEngine } from './permissions.ts';
+import { Runbook } from './runbook.ts';
+import type { DeployedRunbook } from './runbook-set.ts';
+import type { Settings } from './settings.ts';
+
+/** Props of {@link RunbooksStack}. */
+export interface RunbooksStackProps extends StackProps {
+  readonly settings: Settings;
+  /** The validated, compiled runbooks, callees before callers (`loadRunbookSet`). */
+  readonly runbooks: readonly DeployedRunbook[];
+  /** @default - `lambdas/` of this repository */
+  readonly lambdasDir?: EngineProps['lambdasDir'];
+  /** @default - `<lambdasDir>/<name>.ts` */
+  readonly entries?: EngineProps['entries'];
+}
+
+/** The deployment: engine, state machines, triggers, permissions. */
+export class RunbooksStack extends Stack {
+  readonly engine: Engine;
+  /** Each runbook's construct, by runbook name. */
+  readonly runbooks: ReadonlyMap<string, Runbook>;
+
+  constructor(scope: Construct, id: string, props: RunbooksStackProps) {
+    super(scope, id, props);
+    this.engine = new Engine(this, 'Engine', {
+      settings: props.settings,
+      ...(props.lambdasDir ? { lambdasDir: props.lambdasDir } : {}),
+      ...(props.entries ? { entries: props.entries } : {}),
+    });
+    const built = new Map<string, Runbook>();
+    const machines: DeployedMachine[] = [];
+    for (const deployed of props.runbooks) {
+      const children = new Map<string, sfn.StateMachine>();
+      for (const name of deployed.calls) {
+        const child = built.get(name);
+        if (child) children.set(name, child.stateMachine);
+      }
+      const construct = new Runbook(this, `Runbook-${deployed.runbook.name}`, {
+        engine: this.engine,
+        deployed,
+        children,
+      });
+      built.set(deployed.runbook.name, construct);
+      machines.push({
+        deployed,
+        stateMachineArn: construct.stateMachine.stateMachineArn,
+        executionArnPattern: construct.executionArnPattern,
+      });
+    }
+    this.runbooks = built;
+    grantEngine(this.engine, machines);
+    this.engine.functions.api.addEnvironment(
+      'RUNBOOK_STATE_MACHINES',
+      this.toJsonString(
+        Object.fromEntries(machines.map((m) => [m.deployed.runbook.name, m.stateMachineArn])),
+      ),
+    );
+  }
+}
