@@ -24,8 +24,8 @@ import { type DeployedRunbook, notifyTopics } from './runbook-set.ts';
 export interface RunbookProps {
   readonly engine: Engine;
   readonly deployed: DeployedRunbook;
-  /** The state machines of the runbooks this one calls, by runbook name. */
-  readonly children: ReadonlyMap<string, sfn.StateMachine>;
+  /** The runbooks this one calls, by runbook name (built before it). */
+  readonly children: ReadonlyMap<string, Runbook>;
 }
 
 /** The path of the API route that starts a runbook. */
@@ -82,7 +82,7 @@ export class Runbook extends Construct {
             `${deployed.file}: the compiled definition of ${runbook.name} uses the placeholder \${${placeholder}}, which the stack has no value for`,
           );
         }
-        substitutions[placeholder] = child[1].stateMachineArn;
+        substitutions[placeholder] = child[1].stateMachine.stateMachineArn;
       }
     }
 
@@ -118,7 +118,7 @@ export class Runbook extends Construct {
         new iam.PolicyStatement({ sid: 'PublishNotifications', actions: ['sns:Publish'], resources: topics }),
       );
     }
-    const children = deployed.calls.map((name) => props.children.get(name) as sfn.StateMachine);
+    const children = deployed.calls.map((name) => props.children.get(name) as Runbook);
     if (children.length > 0) this.grantChildren(children);
     if (usesDistributedMap(compiled.definition))
       this.grantDistributedMap(stateMachineArn, engine, runbook.name);
@@ -168,26 +168,26 @@ export class Runbook extends Construct {
     if (api) engine.addRoute(apigwv2.HttpMethod.POST, executionsRoute(runbook.name));
   }
 
-  private grantChildren(children: readonly sfn.StateMachine[]): void {
+  private grantChildren(children: readonly Runbook[]): void {
     const stack = Stack.of(this);
     const role = this.stateMachine.role;
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'StartChildRunbooks',
         actions: ['states:StartExecution'],
-        resources: children.map((child) => child.stateMachineArn),
+        resources: children.map((child) => child.stateMachine.stateMachineArn),
       }),
     );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'FollowChildRunbooks',
         actions: ['states:DescribeExecution', 'states:StopExecution'],
-        resources: children.map((child) => executionPattern(stack, child.stateMachineName)),
+        resources: children.map((child) => child.executionArnPattern),
       }),
     );
     acknowledgeWildcardResources(
       role,
-      children.map((child) => executionPattern(stack, child.stateMachineName)),
+      children.map((child) => child.executionArnPattern),
       "A called runbook's execution names are made at run time; each pattern covers one child state machine's executions.",
     );
     // startExecution.sync:2 waits for the child through this managed EventBridge rule.

@@ -2,7 +2,6 @@
  * The one stack: an engine and a {@link Runbook} per runbook of the runbook directory.
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { Engine, type EngineProps } from './engine.ts';
 import { type DeployedMachine, grantEngine } from './permissions.ts';
@@ -37,10 +36,10 @@ export class RunbooksStack extends Stack {
     const built = new Map<string, Runbook>();
     const machines: DeployedMachine[] = [];
     for (const deployed of props.runbooks) {
-      const children = new Map<string, sfn.StateMachine>();
+      const children = new Map<string, Runbook>();
       for (const name of deployed.calls) {
         const child = built.get(name);
-        if (child) children.set(name, child.stateMachine);
+        if (child) children.set(name, child);
       }
       const construct = new Runbook(this, `Runbook-${deployed.runbook.name}`, {
         engine: this.engine,
