@@ -23,7 +23,7 @@ export interface Synthesized extends BuiltApp {
   readonly assembly: CloudAssembly;
   readonly template: Template;
   /** The template as JSON. */
-  readonly json: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+  readonly json: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
   readonly outdir: string;
   cleanup(): void;
 }
@@ -55,6 +55,6 @@ export function synthesize(
 export function resourcesOfType(
   synth: Synthesized,
   type: string,
-): [string, { Type: string; Properties?: Record<string, unknown> }][] {
+): [string, { Type: string; Properties: Record<string, unknown> }][] {
   return Object.entries(synth.json.Resources).filter(([, r]) => r.Type === type);
 }

@@ -64,9 +64,9 @@ function resolve(value: unknown): unknown {
 function policiesOf(rolePrefix: string): { name: string; policy: unknown }[] {
   return resourcesOfType(synth, 'AWS::IAM::Policy')
     .filter(([, p]) =>
-      ((p.Properties?.Roles as { Ref: string }[]) ?? []).some((r) => r.Ref.startsWith(rolePrefix)),
+      ((p.Properties.Roles as { Ref: string }[]) ?? []).some((r) => r.Ref.startsWith(rolePrefix)),
     )
-    .map(([id, p]) => ({ name: id, policy: resolve(p.Properties?.PolicyDocument) }));
+    .map(([id, p]) => ({ name: id, policy: resolve(p.Properties.PolicyDocument) }));
 }
 
 async function decide(

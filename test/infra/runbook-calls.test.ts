@@ -39,7 +39,7 @@ describe('RunbooksStack with runbooks that call runbooks', () => {
       id.startsWith('RunbookoncallStateMachineRole'),
     );
     const statements = (
-      policy?.[1].Properties?.PolicyDocument as {
+      (policy as [string, { Properties: Record<string, unknown> }])[1].Properties.PolicyDocument as {
         Statement: { Sid?: string; Action: unknown; Resource: unknown }[];
       }
     ).Statement;
@@ -97,7 +97,9 @@ describe('RunbooksStack with runbooks that call runbooks', () => {
   it('sets no container condition when a runbook leaves the container open', () => {
     const exec = resourcesOfType(synth, 'AWS::IAM::Policy').find(([id]) => id.startsWith('EngineExecRole'));
     const statement = (
-      exec?.[1].Properties?.PolicyDocument as { Statement: { Sid?: string; Condition?: unknown }[] }
+      (exec as [string, { Properties: Record<string, unknown> }])[1].Properties.PolicyDocument as {
+        Statement: { Sid?: string; Condition?: unknown }[];
+      }
     ).Statement.find((s) => s.Sid === 'ExecuteCommandInConfiguredClusters');
     expect(statement).toBeDefined();
     expect(statement?.Condition).toBeUndefined();

@@ -29,10 +29,10 @@ type Statement = {
 /** The statements of the default policy attached to the role whose logical id starts with `rolePrefix`. */
 function statementsOf(rolePrefix: string): Statement[] {
   const policies = resourcesOfType(synth, 'AWS::IAM::Policy').filter(([, p]) =>
-    ((p.Properties?.Roles as { Ref: string }[]) ?? []).some((r) => r.Ref.startsWith(rolePrefix)),
+    ((p.Properties.Roles as { Ref: string }[]) ?? []).some((r) => r.Ref.startsWith(rolePrefix)),
   );
   expect(policies.length).toBeGreaterThan(0);
-  return policies.flatMap(([, p]) => (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement);
+  return policies.flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 }
 
 function actionsOf(statements: Statement[]): string[] {
@@ -119,9 +119,9 @@ describe('RunbooksStack', () => {
       const functions = resourcesOfType(synth, 'AWS::Lambda::Function');
       expect(functions).toHaveLength(FUNCTION_NAMES.length);
       for (const [, fn] of functions) {
-        expect(fn.Properties?.Runtime).toBe('nodejs24.x');
-        expect(fn.Properties?.Handler).toBe('index.handler');
-        expect(fn.Properties?.LoggingConfig).toEqual({
+        expect(fn.Properties.Runtime).toBe('nodejs24.x');
+        expect(fn.Properties.Handler).toBe('index.handler');
+        expect(fn.Properties.LoggingConfig).toEqual({
           LogFormat: 'JSON',
           LogGroup: { Ref: expect.any(String) },
         });
@@ -135,17 +135,17 @@ describe('RunbooksStack', () => {
 
     it('gives every function a role of its own without AWS-managed policies', () => {
       const lambdaRoles = resourcesOfType(synth, 'AWS::IAM::Role').filter(([, r]) =>
-        JSON.stringify(r.Properties?.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
+        JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
       );
       expect(lambdaRoles).toHaveLength(FUNCTION_NAMES.length);
-      for (const [, role] of lambdaRoles) expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+      for (const [, role] of lambdaRoles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     });
 
     it('keeps every log group for the configured retention', () => {
       const groups = resourcesOfType(synth, 'AWS::Logs::LogGroup');
       // 6 functions, 3 state machines, the API's access log.
       expect(groups).toHaveLength(FUNCTION_NAMES.length + 3 + 1);
-      for (const [, group] of groups) expect(group.Properties?.RetentionInDays).toBe(14);
+      for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(14);
     });
   });
 
@@ -221,9 +221,9 @@ describe('RunbooksStack', () => {
     it('substitutes the approval function only where a runbook has an approval step', () => {
       const machines = resourcesOfType(synth, 'AWS::StepFunctions::StateMachine');
       const withApproval = machines.filter(
-        ([, m]) => 'ApprovalFnArn' in (m.Properties?.DefinitionSubstitutions as object),
+        ([, m]) => 'ApprovalFnArn' in (m.Properties.DefinitionSubstitutions as object),
       );
-      expect(withApproval.map(([, m]) => m.Properties?.StateMachineName)).toEqual(['runbooks-flush-cache']);
+      expect(withApproval.map(([, m]) => m.Properties.StateMachineName)).toEqual(['runbooks-flush-cache']);
     });
 
     it('lets each state machine invoke only the engine functions its definition calls', () => {
@@ -366,7 +366,7 @@ describe('RunbooksStack', () => {
     it('lets only the approval function publish to the approval topic', () => {
       const topic = logicalIdOf('AWS::SNS::Topic', 'EngineApprovalTopic');
       const publishers = resourcesOfType(synth, 'AWS::IAM::Policy').filter(([, p]) =>
-        JSON.stringify(p.Properties?.PolicyDocument).includes(`"Ref":"${topic}"`),
+        JSON.stringify(p.Properties.PolicyDocument).includes(`"Ref":"${topic}"`),
       );
       expect(publishers.map(([id]) => id)).toEqual([expect.stringMatching(/^EngineApprovalRequestRole/)]);
       synth.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
@@ -430,9 +430,7 @@ describe('RunbooksStack', () => {
     });
 
     it('serves the API routes, one start route per runbook with an API trigger', () => {
-      const routes = resourcesOfType(synth, 'AWS::ApiGatewayV2::Route').map(
-        ([, r]) => r.Properties?.RouteKey,
-      );
+      const routes = resourcesOfType(synth, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
       expect(routes.sort()).toEqual([
         'GET /executions/{id}',
         'POST /executions/{id}/approval',
@@ -444,7 +442,7 @@ describe('RunbooksStack', () => {
     it('has no route without IAM authorization', () => {
       const routes = resourcesOfType(synth, 'AWS::ApiGatewayV2::Route');
       expect(routes.length).toBeGreaterThan(0);
-      const open = routes.filter(([, r]) => r.Properties?.AuthorizationType !== 'AWS_IAM');
+      const open = routes.filter(([, r]) => r.Properties.AuthorizationType !== 'AWS_IAM');
       expect(open).toEqual([]);
     });
 
