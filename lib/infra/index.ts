@@ -22,4 +22,4 @@ export {
   type Settings,
   type SettingsInput,
 } from './settings.ts';
-export { RunbooksStack, type RunbooksStackProps } from './stack.ts';
+export { CATALOG_ENV, RunbooksStack, type RunbooksStackProps } from './stack.ts';

@@ -3,11 +3,18 @@
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { catalogEntryOf, type RunbookCatalog } from '../runbook/index.ts';
 import { Engine, type EngineProps } from './engine.ts';
 import { type DeployedMachine, grantEngine } from './permissions.ts';
 import { Runbook } from './runbook.ts';
 import type { DeployedRunbook } from './runbook-set.ts';
 import type { Settings } from './settings.ts';
+
+/**
+ * The environment variable the API and approval-request functions read the catalog from
+ * (lib/handlers/catalog.ts parses it; a test checks the two names agree).
+ */
+export const CATALOG_ENV = 'RUNBOOK_CATALOG';
 
 /** Props of {@link RunbooksStack}. */
 export interface RunbooksStackProps extends StackProps {
@@ -55,11 +62,12 @@ export class RunbooksStack extends Stack {
     }
     this.runbooks = built;
     grantEngine(this.engine, machines);
-    this.engine.functions.api.addEnvironment(
-      'RUNBOOK_STATE_MACHINES',
-      this.toJsonString(
-        Object.fromEntries(machines.map((m) => [m.deployed.runbook.name, m.stateMachineArn])),
-      ),
-    );
+    // What the API and the approval requests know of the deployed runbooks (docs/api.md).
+    const catalog: RunbookCatalog = {
+      runbooks: machines.map((m) => catalogEntryOf(m.deployed.runbook, m.stateMachineArn)),
+    };
+    for (const name of ['api', 'approval-request'] as const) {
+      this.engine.functions[name].addEnvironment(CATALOG_ENV, this.toJsonString(catalog));
+    }
   }
 }

@@ -7,7 +7,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRunbookSource } from '../../lib/compiler/index.ts';
-import { FUNCTION_NAMES } from '../../lib/infra/index.ts';
+import { CATALOG_ENV as HANDLERS_CATALOG_ENV } from '../../lib/handlers/catalog.ts';
+import { CATALOG_ENV, FUNCTION_NAMES } from '../../lib/infra/index.ts';
 import { EXAMPLE_RUNBOOKS, resourcesOfType, type Synthesized, synthesize } from './helpers.ts';
 
 let synth: Synthesized;
@@ -289,6 +290,31 @@ describe('RunbooksStack', () => {
           }),
         ]),
       );
+    });
+  });
+
+  describe('catalog', () => {
+    it('hands the API and approval-request functions the catalog the handlers parse', () => {
+      // Arrange
+      const functions = resourcesOfType(synth, 'AWS::Lambda::Function');
+      // Assert
+      expect(CATALOG_ENV).toBe(HANDLERS_CATALOG_ENV);
+      const withCatalog = functions
+        .filter(
+          ([, fn]) => CATALOG_ENV in ((fn.Properties.Environment as { Variables: object }).Variables ?? {}),
+        )
+        .map(([id]) => id.replace(/Fn[0-9A-F]{8}$/, ''));
+      expect(withCatalog.sort()).toEqual(['EngineApi', 'EngineApprovalRequest']);
+      const api = functions.find(([id]) => id.startsWith('EngineApiFn'));
+      const text = JSON.stringify(
+        (
+          (api as [string, { Properties: Record<string, unknown> }])[1].Properties.Environment as {
+            Variables: Record<string, unknown>;
+          }
+        ).Variables[CATALOG_ENV],
+      );
+      for (const name of ['flush-cache', 'incident-api-5xx', 'nightly-maintenance'])
+        expect(text).toContain(`\\"name\\":\\"${name}\\"`);
     });
   });
 
