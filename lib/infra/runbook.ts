@@ -46,6 +46,11 @@ export class Runbook extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly stateMachineName: string;
   readonly logGroup: logs.LogGroup;
+  /**
+   * The state machine's ARN built from its name, not a reference to it: what functions the
+   * state machine itself invokes may hold (a `Ref` there would be a dependency cycle).
+   */
+  readonly stateMachineArn: string;
   /** `arn:…:execution:<state machine name>:*`: every execution of this runbook. */
   readonly executionArnPattern: string;
 
@@ -55,12 +60,13 @@ export class Runbook extends Construct {
     const { runbook, compiled } = deployed;
     const stack = Stack.of(this);
     this.stateMachineName = `${engine.settings.namePrefix}-${runbook.name}`;
-    const stateMachineArn = stack.formatArn({
+    this.stateMachineArn = stack.formatArn({
       service: 'states',
       resource: 'stateMachine',
       resourceName: this.stateMachineName,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    const stateMachineArn = this.stateMachineArn;
     this.executionArnPattern = executionPattern(stack, this.stateMachineName);
 
     const substitutions: Record<string, string> = {};

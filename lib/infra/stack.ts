@@ -56,7 +56,7 @@ export class RunbooksStack extends Stack {
       built.set(deployed.runbook.name, construct);
       machines.push({
         deployed,
-        stateMachineArn: construct.stateMachine.stateMachineArn,
+        stateMachineArn: construct.stateMachineArn,
         executionArnPattern: construct.executionArnPattern,
       });
     }

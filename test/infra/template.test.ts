@@ -402,7 +402,20 @@ describe('RunbooksStack', () => {
       const start = statementsOf('EngineApiRole').filter((s) => s.Action === 'states:StartExecution');
       expect(start).toEqual([
         expect.objectContaining({
-          Resource: { Ref: logicalIdOf('AWS::StepFunctions::StateMachine', 'RunbookflushcacheStateMachine') },
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':states:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':stateMachine:runbooks-flush-cache',
+              ],
+            ],
+          },
         }),
       ]);
     });
