@@ -52,6 +52,13 @@ export { runExecStep } from './exec-step.ts';
 export { type PendingApproval, pendingApprovals, readHistory, stepValuesOf } from './execution-history.ts';
 export { summarizeFanOut } from './fan-out-summary.ts';
 export {
+  type ApiSettings,
+  type ApprovalRequestSettings,
+  FUNCTION_ENV,
+  readApiSettings,
+  readApprovalRequestSettings,
+} from './function-settings.ts';
+export {
   createDirectoryOutputStore,
   executionNameOf,
   type OutputLocation,
