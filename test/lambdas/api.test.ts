@@ -36,12 +36,10 @@ beforeAll(async () => {
 afterAll(() => vi.unstubAllEnvs());
 beforeEach(() => {
   sfn.reset();
-  sfn
-    .on(StartExecutionCommand)
-    .resolves({
-      executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:e1`,
-      startDate: new Date(0),
-    });
+  sfn.on(StartExecutionCommand).resolves({
+    executionArn: `${MACHINE.replace(':stateMachine:', ':execution:')}:e1`,
+    startDate: new Date(0),
+  });
 });
 
 function restEvent(method: string, p: string, body?: string, headers: Record<string, string> = {}) {
