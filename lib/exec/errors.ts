@@ -205,6 +205,7 @@ export type HintKey = keyof typeof EXEC_ERROR_HINTS;
 export const EXIT_CODE_HINTS: Readonly<Record<number, string>> = {
   1: 'A general error; see the output tail.',
   2: 'Often a usage error of the command or shell builtin.',
+  65: 'Of a runbook step: a value was not what its type promises (the output names it), so the script did not run; docs/runbooks.md, "Hostile values".',
   126: 'The command was found but is not executable (permissions or a missing interpreter).',
   127: 'The command was not found in the container’s PATH.',
   128: 'An invalid argument to exit.',

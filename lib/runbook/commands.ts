@@ -11,6 +11,7 @@
  */
 import type { ExpressionSpan } from './expressions.ts';
 import type { Command, Reference, RewritableShellContext, ShellContext } from './model.ts';
+import { typeGuards } from './type-guards.ts';
 
 /** A problem in the script itself (an unterminated quote), offsets into the script. */
 export interface ShellProblem {
@@ -343,6 +344,11 @@ export interface RewrittenCommand {
  * `${RB_P_x}` in double quotes, heredocs, arithmetic and comments. The same reference always
  * gets the same variable. Pure; the exec layer exports the variables with POSIX single quoting.
  *
+ * The script starts with the type-guard prologue (type-guards.ts): every integer, number,
+ * boolean or enum value, and every value used in `$(( … ))`, is checked before the user's first
+ * line, so a value that is not what its type promises never reaches a position where a shell
+ * could evaluate it.
+ *
  * @example
  * ```ts
  * rewriteCommand(step.command);
@@ -371,20 +377,10 @@ export function rewriteCommand(command: Pick<Command, 'script' | 'expressions'>)
     last = expression.end;
   }
   out += command.script.slice(last);
-  return { script: `${[...arithmetic].map(integerGuard).join('')}${out}`, variables };
-}
-
-/**
- * A line that stops the script unless the variable holds an integer.
- *
- * Inside `$(( … ))` a shell evaluates the expanded text as an expression, and bash then runs
- * command substitutions hidden in array subscripts (`a[$(cmd)]`). The validator only lets
- * integer-typed references there, but a value's type is not enforced at run time everywhere (a
- * state machine started directly, a called runbook's untyped output), so the script checks it
- * before the user's first line: digits with an optional leading `-`, nothing else.
- */
-function integerGuard(name: string): string {
-  return `case "\${${name}#-}" in ''|*[!0-9]*) printf 'runbook: %s is not an integer; refusing to use it in $(( ))\\n' ${name} >&2; exit 2;; esac\n`;
+  const guards = typeGuards(
+    variables.map((variable) => ({ ...variable, arithmetic: arithmetic.has(variable.name) })),
+  );
+  return { script: `${guards}${out}`, variables };
 }
 
 function variableReference(name: string, context: RewritableShellContext): string {

@@ -13,12 +13,21 @@ const values = [
   'line\nbreak\ttab',
   '$.params.s',
   "States.Format('{}', 1)",
+  '\\',
+  'C:\\dir\\file',
+  "\\'",
+  '\\{}',
+  '\\\\n',
+  'ü\\😀',
 ];
 
-// Backslashes are left out: the engine drops them from every intrinsic's result (docs/compiler.md).
-
-/** Text around the reference: braces, quotes and non-ASCII characters. */
-const text = `{a} {} 'q' "d" ü😀`;
+/**
+ * Text around the reference: braces, quotes, backslashes (through States.Base64Decode) and
+ * non-ASCII characters. aws-local-stepfunctions 3.0.0 dropped every backslash of an intrinsic's
+ * result and decoded Base64 as Latin-1; scripts/patch-aws-local-stepfunctions.mjs makes it
+ * behave as AWS does, and this test keeps it so.
+ */
+const text = `{a} {} 'q' "d" ü😀 \\ \\n \\'{}`;
 
 function source(): string {
   const field = `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\"')} \${{ params.s }} ${'${{ params.s }}'}!"`;

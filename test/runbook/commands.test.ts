@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { findExpressions } from '../../lib/runbook/expressions.ts';
 import { classifyCommand, parseRunbook, rewriteCommand } from '../../lib/runbook/index.ts';
 import type { Command, ShellContext } from '../../lib/runbook/model.ts';
+import { TYPE_GUARD_EXIT_CODE } from '../../lib/runbook/type-guards.ts';
 
 const X = '${{ params.x }}';
 
@@ -114,7 +115,7 @@ describe('rewriteCommand', () => {
 
     const rewritten = rewriteCommand(c as Command);
 
-    expect(rewritten.script).toBe('echo "${RB_E_1}" "${RB_E_2}" "${RB_E_1}" "${RB_P_n}"');
+    expect(rewritten.script.split('\n').at(-1)).toBe('echo "${RB_E_1}" "${RB_E_2}" "${RB_E_1}" "${RB_P_n}"');
     expect(rewritten.variables.map((v) => [v.name, v.reference.path])).toEqual([
       ['RB_E_1', 'trigger.alarm.name'],
       ['RB_E_2', 'steps.first.exitCode'],
@@ -126,7 +127,7 @@ describe('rewriteCommand', () => {
     const { command: c } = command(`cat <<EOF\nx=${X}\nEOF\necho $(( \${{ params.n }} * 2 ))`);
 
     expect(rewriteCommand(c as Command).script).toBe(
-      `case "\${RB_P_n#-}" in ''|*[!0-9]*) printf 'runbook: %s is not an integer; refusing to use it in $(( ))\\n' RB_P_n >&2; exit 2;; esac\n` +
+      `case "\${RB_P_n#-}" in ''|*[!0123456789]*) { printf '%s\\n' 'runbook: RB_P_n (params.n) is not an integer; the script did not run' >&2; exit 65; };; esac\n` +
         'cat <<EOF\nx=${RB_P_x}\nEOF\necho $(( ${RB_P_n} * 2 ))',
     );
   });
@@ -227,10 +228,10 @@ describe('rewriteCommand in $(( … ))', () => {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, RB_P_n: value },
     });
-    expect(run.status).toBe(2);
+    expect(run.status).toBe(TYPE_GUARD_EXIT_CODE);
     expect(run.stdout).toBe('');
     // (bash may add noise of its own startup files here; the guard's line must be there, PWNED not.)
-    expect(run.stderr).toContain('runbook: RB_P_n is not an integer; refusing to use it in $(( ))\n');
+    expect(run.stderr).toContain('runbook: RB_P_n (params.n) is not an integer; the script did not run\n');
     expect(run.stderr).not.toContain('PWNED');
   });
 });
