@@ -101,7 +101,9 @@ const REPLACEMENTS = [
 
 function fail(message) {
   console.error(`patch-aws-local-stepfunctions: ${message}`);
-  console.error('Local runs would not match AWS. Pin aws-local-stepfunctions to 3.0.0 or update this script.');
+  console.error(
+    'Local runs would not match AWS. Pin aws-local-stepfunctions to 3.0.0 or update this script.',
+  );
   process.exit(1);
 }
 

@@ -24,13 +24,43 @@ async function evaluate(expression: string, input: unknown): Promise<unknown> {
 
 describe('aws-local-stepfunctions as patched', () => {
   it.each([
-    ['a value with backslashes through States.Format', "States.Format('[{}]', $.s)", { s: 'C:\\a\\\\b\\' }, '[C:\\a\\\\b\\]'],
-    ['escaped quote and braces in a Format template', "States.Format('it\\'s \\{\\} {}', $.s)", { s: 'x' }, "it's {} x"],
+    [
+      'a value with backslashes through States.Format',
+      "States.Format('[{}]', $.s)",
+      { s: 'C:\\a\\\\b\\' },
+      '[C:\\a\\\\b\\]',
+    ],
+    [
+      'escaped quote and braces in a Format template',
+      "States.Format('it\\'s \\{\\} {}', $.s)",
+      { s: 'x' },
+      "it's {} x",
+    ],
     ['an escaped backslash in a Format template', "States.Format('a\\\\b{}', $.s)", { s: '' }, 'a\\b'],
-    ['a Base64Decode of UTF-8 text with a backslash', `States.Base64Decode('${Buffer.from('ü\\😀', 'utf8').toString('base64')}')`, {}, 'ü\\😀'],
-    ['a Base64Encode of UTF-8 text', 'States.Base64Encode($.s)', { s: 'ü\\😀' }, Buffer.from('ü\\😀', 'utf8').toString('base64')],
-    ['a nested Base64Decode inside States.Format', `States.Format('{}-{}', States.Base64Decode('${Buffer.from('\\"x\\"', 'utf8').toString('base64')}'), $.s)`, { s: '\\' }, '\\"x\\"-\\'],
-    ['a JsonToString of text with backslashes', 'States.JsonToString($.o)', { o: { p: 'a\\b' } }, '{"p":"a\\\\b"}'],
+    [
+      'a Base64Decode of UTF-8 text with a backslash',
+      `States.Base64Decode('${Buffer.from('ü\\😀', 'utf8').toString('base64')}')`,
+      {},
+      'ü\\😀',
+    ],
+    [
+      'a Base64Encode of UTF-8 text',
+      'States.Base64Encode($.s)',
+      { s: 'ü\\😀' },
+      Buffer.from('ü\\😀', 'utf8').toString('base64'),
+    ],
+    [
+      'a nested Base64Decode inside States.Format',
+      `States.Format('{}-{}', States.Base64Decode('${Buffer.from('\\"x\\"', 'utf8').toString('base64')}'), $.s)`,
+      { s: '\\' },
+      '\\"x\\"-\\',
+    ],
+    [
+      'a JsonToString of text with backslashes',
+      'States.JsonToString($.o)',
+      { o: { p: 'a\\b' } },
+      '{"p":"a\\\\b"}',
+    ],
   ])('keeps %s exact', async (_name, expression, input, expected) => {
     expect(await evaluate(expression, input)).toBe(expected);
   });
