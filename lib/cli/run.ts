@@ -13,6 +13,7 @@ import type { LocalRunResult, RunEvent } from '../runner/progress.ts';
 import { formatDuration } from '../shared/duration.ts';
 import type { Subcommand } from './command.ts';
 import { type CliIo, UsageError, write } from './io.ts';
+import { terminalSafe } from './terminal-safe.ts';
 import { printDiagnostics, readRunbookFile } from './validate.ts';
 
 const USAGE = `Usage: runbook run FILE --local [--param NAME=VALUE ...]
@@ -208,7 +209,7 @@ function terminalApprover(io: CliIo, approver: string): { policy: ApprovalPolicy
   let queue: Promise<unknown> = Promise.resolve();
   const ask = async (request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalAnswer> => {
     const question = async (prompt: string): Promise<string> => {
-      await write(io.stderr, prompt);
+      await write(io.stderr, terminalSafe(prompt));
       const line = await untilAborted(lines().next(), signal);
       return line.done ? '' : line.value;
     };
@@ -253,7 +254,9 @@ export class ProgressTree {
    * @param approvalNote printed under each approval request (how it will be decided)
    */
   constructor(write: (text: string) => void, approvalNote?: string) {
-    this.#write = write;
+    // Every line shows runbook values (parameters, trigger fields, messages, errors): escape
+    // the control characters among them before they reach a terminal.
+    this.#write = (text) => write(terminalSafe(text));
     this.#approvalNote = approvalNote;
   }
 
@@ -469,7 +472,7 @@ async function runRun(args: readonly string[], io: CliIo): Promise<number> {
       onEvent: (event) => tree.render(event),
       ...(io.signal ? { signal: io.signal } : {}),
     });
-    await write(io.stderr, formatSummary(result));
+    await write(io.stderr, terminalSafe(formatSummary(result)));
     if (parsed.json) await write(io.stdout, `${JSON.stringify(result, null, 2)}\n`);
     return result.status === 'succeeded' ? 0 : 1;
   } finally {

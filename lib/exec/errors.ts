@@ -165,6 +165,13 @@ export const EXEC_ERROR_HINTS = {
     retry: 'never',
     hint: 'The approval was rejected or no decision arrived before its timeout ({detail}).',
   },
+  InvalidInput: {
+    retry: 'never',
+    hint:
+      'The execution was started with parameters or trigger fields the runbook does not accept (its first ' +
+      'state, Runbook.CheckInput, lists each problem in the Cause). Start it with values of the declared ' +
+      'types: `runbook validate` and docs/runbooks.md show the declarations.',
+  },
 } as const satisfies Record<string, ErrorTableRow>;
 
 /**

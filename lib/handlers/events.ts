@@ -298,6 +298,55 @@ export interface SummaryEvent extends StepEventBase {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Runbook.CheckInput
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A parameter's declaration as the compiled `Runbook.CheckInput` state carries it: what
+ * checking a value needs, without defaults (the next states merge those).
+ */
+export interface CheckInputParameter {
+  readonly name: string;
+  readonly type: 'string' | 'integer' | 'number' | 'boolean' | 'enum';
+  readonly required: boolean;
+  readonly values?: readonly string[];
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly pattern?: string;
+}
+
+/**
+ * The event of the first state of every run (`${CheckInputFnArn}`, state `Runbook.CheckInput`):
+ * the runbook's declarations and the execution input as given (`input.$: '$'`).
+ *
+ * The handler types and checks the input with the code the CLI and the API use and returns it
+ * as a {@link RunbookInput} (the state's `ResultPath` is `$`), or throws `InvalidInput` whose
+ * message is a {@link CheckInputFailure} as JSON. The execution then fails before any step
+ * runs: an execution started directly (a schedule, the console, a parent runbook on AWS) cannot
+ * put a string in an `integer` parameter.
+ */
+export interface CheckInputEvent {
+  readonly kind: 'checkInput';
+  readonly runbook: string;
+  readonly parameters: readonly CheckInputParameter[];
+  readonly input: unknown;
+}
+
+/** The message of an `InvalidInput` error: every problem found, each naming its field. */
+export interface CheckInputFailure {
+  readonly runbook: string;
+  readonly problems: readonly {
+    /** `UNKNOWN_PARAMETER`, `INVALID_PARAMETER`, `MISSING_PARAMETER` or `INVALID_INPUT`. */
+    readonly code: string;
+    /** `params.<name>`, `trigger.<field>` or the top-level key. */
+    readonly field: string;
+    readonly message: string;
+  }[];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Service integrations: approval, notify, child runbook
 // ---------------------------------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ const OWN_MEANING: Record<string, string> = {
   ErrorBudgetExceeded: "a fan-out's failures exceeded `toleratedFailures` (`--tolerate`)",
   CaptureFailed: 'a runbook capture found nothing in the output and has no `default`',
   ApprovalRejected: 'a runbook approval was rejected, or timed out',
+  InvalidInput:
+    "a run's first state found parameters or trigger fields in the execution input that the runbook does not accept",
 };
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
