@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the patched source holds template literals as text
 // Makes aws-local-stepfunctions 3.0.0 evaluate intrinsic functions as AWS Step Functions does,
 // so a local run gives the same strings as a run on AWS (docs/compiler.md, "Local engine").
 // Runs from `postinstall`; idempotent; fails loudly on any other version or any unexpected

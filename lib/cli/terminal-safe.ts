@@ -8,6 +8,7 @@
 // C0 controls but \t and \n, DEL, and the C1 controls (U+0080–U+009F: U+009B is a one-character
 // CSI, U+009D an OSC on terminals that read C1); also the bidirectional overrides and isolates,
 // which reorder what a line appears to say.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 const NAMED: Readonly<Record<string, string>> = {

@@ -84,6 +84,7 @@ steps:
     // Assert
     const err = cap.stderr();
     expect(code).toBe(1);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
     expect(err).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
     expect(err).toContain(`approve ${terminalSafe(HOSTILE)}?`);
     expect(err).toContain(`reason ${terminalSafe(HOSTILE)}`);
