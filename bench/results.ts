@@ -1,4 +1,4 @@
-/** bench/results.json: one object keyed by benchmark name (design.md §2). */
+/** bench/results.json: one object keyed by benchmark name, each a value with its unit. */
 export interface BenchRecord {
   readonly value: number;
   readonly unit: string;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createEcsClient, createKmsClient } from '../exec/clients.ts';
 import { type LocalEcs, startLocalEcs } from '../local/emulator.ts';
 
-/** The default cluster file, relative to the working directory (design.md §8). */
+/** The default cluster file, relative to the working directory (runbooks/local/cluster.yaml, docs/local.md). */
 export const DEFAULT_CLUSTER_FILE = path.join('runbooks', 'local', 'cluster.yaml');
 
 /**

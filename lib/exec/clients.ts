@@ -1,7 +1,7 @@
 /**
  * The ECS and KMS clients lib/exec uses.
  *
- * `maxAttempts: 1` everywhere: lib/exec owns, counts and bounds every retry (design.md §4), so
+ * `maxAttempts: 1` everywhere: lib/exec owns, counts and bounds every retry (docs/errors.md), so
  * the SDK's own retry strategy must not add hidden ones. Endpoint, region and credentials fall
  * back to the SDK's standard resolution: `AWS_ENDPOINT_URL_ECS` / `AWS_ENDPOINT_URL_KMS`,
  * `AWS_REGION`, `AWS_PROFILE` and the default credential chain.

@@ -42,8 +42,8 @@
  * 128+n when the script's last command was killed by signal n. A signal that kills the outer
  * shell itself leaves no marker, and the collector reports the exit code as unknown.
  *
- * @see ../../../shared/docs/design.md §4
- * @see ../../../shared/docs/protocol.md §9
+ * @see docs/architecture.md, "The exec layer"
+ * @see docs/protocol.md §9
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { ExecUsageError } from './errors.ts';

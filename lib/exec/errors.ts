@@ -9,7 +9,7 @@ import type { SessionErrorCode } from '../session/errors.ts';
 import { AWS_EXEC_ERROR_NAMES, type TaskErrorName } from '../shared/errors.ts';
 import type { ExecErrorInfo } from './result.ts';
 
-/** How lib/exec retries an AWS error of `ecs:ExecuteCommand` (design.md §4). */
+/** How lib/exec retries an AWS error of `ecs:ExecuteCommand` (docs/errors.md). */
 export type RetryPolicy = 'poll' | 'backoff' | 'never';
 
 /** Facts a hint may name; a missing one renders as `?`. */
@@ -55,7 +55,7 @@ const ENABLE_EXEC =
   'ssmmessages:CreateControlChannel, CreateDataChannel, OpenControlChannel and OpenDataChannel.';
 
 /**
- * The hint table: every task error name of design.md §4 with its retry policy and hint.
+ * The hint table: every task error name (docs/errors.md) with its retry policy and hint.
  *
  * AWS names come first (the seven `ecs:ExecuteCommand` errors), then ours. `TargetNotConnected`
  * has a second row, `TargetNotConnectedException.deadline`, used once polling gave up.

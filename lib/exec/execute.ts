@@ -3,7 +3,7 @@
  * polling and bounded Throttling/Server retries), then the data-channel session, read to its
  * exit code.
  *
- * Every per-target failure becomes a result record (design.md §4), never a throw: an AWS error
+ * Every per-target failure becomes a result record (result.ts), never a throw: an AWS error
  * keeps AWS's name and message with a hint, a non-zero exit is CommandFailed, a session cut
  * before the exit code is SessionInterrupted, the command's timeout is ExecTimeout, and an abort
  * is status `cancelled`.

@@ -125,7 +125,7 @@ export function containerKey(target: Pick<ResolvedTarget, 'taskArn' | 'container
 
 /**
  * Which containers have a session open, so that no container gets two at once (the exec agent
- * allows only a small number of concurrent sessions per container, design.md §6).
+ * allows only a small number of concurrent sessions per container, docs/protocol.md §10).
  */
 export class ContainerLocks {
   readonly #held = new Set<string>();

@@ -17,7 +17,7 @@
  * The CRLF stage may hold a chunk's final `\r` until the next byte, but that never delays a line:
  * the `\n` that completes a line is the byte that resolves the `\r` before it.
  *
- * @see ../../../shared/docs/design.md §4
+ * @see docs/protocol.md §9
  */
 
 import { ExecUsageError } from './errors.ts';

@@ -1,5 +1,5 @@
 /**
- * The result record: one per target, for the CLI, the handlers and the runner (design.md §4).
+ * The result record: one per target, for the CLI, the handlers and the runner.
  */
 import type { TaskErrorName } from '../shared/errors.ts';
 

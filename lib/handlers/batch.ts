@@ -44,7 +44,7 @@ export function retryDelayMs(retry: RetrySpec, retryNumber: number): number {
  * The tasks are described again (they may have stopped since the targets state ran): a task that
  * is gone, not RUNNING, or lacks the container gets status `error` without running. The others
  * run through lib/exec's fan-out with `concurrency` and `ratePerSecond`; a target whose failure
- * is retryable (design.md §4) runs again per `retry`, the other targets of the batch unaffected.
+ * is retryable (docs/errors.md) runs again per `retry`, the other targets of the batch unaffected.
  * Never throws a task error: every failure is a status, so no iteration fails the Map (the
  * summary applies the error budget).
  *

@@ -34,7 +34,7 @@
  * await agent.close();
  * ```
  *
- * @see ../../../shared/docs/protocol.md
+ * @see docs/protocol.md §11
  */
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';

@@ -15,7 +15,8 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
  * Size: one schema's reader, where each key's check sits beside its message and its default;
  * split by key it would scatter a single table.
  *
- * @see design.md §8 "The local cluster file"
+ * @see runbooks/local/cluster.yaml, the examples' cluster file, with its format in comments
+ * @see docs/local.md
  */
 
 /** Where the examples' cluster file lives, relative to the repository root. */
@@ -110,7 +111,7 @@ export interface StandaloneTaskSpec {
   readonly containers: readonly ContainerSpec[];
 }
 
-/** Fault modes of one cluster (design.md §8). */
+/** Fault modes of one cluster (docs/local.md). */
 export interface ClusterFaults {
   /** ExecuteCommand answers TargetNotConnectedException for this long from a task's first call. */
   readonly targetNotConnectedForMs: number;

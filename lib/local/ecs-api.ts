@@ -29,7 +29,7 @@ export { ECS_OPERATIONS } from './ecs/types.ts';
  * ExecuteCommand, DescribeTasks, ListTasks, DescribeClusters, ListServices and
  * DescribeServices, with AWS's field names, shapes and errors, and the cluster file's faults.
  *
- * @see design.md §4 "AWS SDK use", §8 "The local cluster file"
+ * @see docs/errors.md for the AWS error names, docs/local.md for the cluster file
  */
 
 /** The `X-Amz-Target` prefix of ECS's operations. */

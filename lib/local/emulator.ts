@@ -17,7 +17,7 @@ import { type LocalKms, startLocalKms } from './kms.ts';
  * over one cluster file, with every container's working directory created in a new sandbox
  * directory under the OS temp directory.
  *
- * @see design.md §8
+ * @see docs/local.md
  */
 
 /** Options of {@link startLocalEcs}. */

@@ -7,7 +7,7 @@
  * of the line; `''` and `""` yield an empty word; an unterminated quote or a trailing backslash
  * is an error. No expansion, no operators.
  *
- * @see ../../../shared/docs/protocol.md §9
+ * @see docs/protocol.md §9
  */
 export class ShlexError extends Error {
   override readonly name = 'ShlexError';

@@ -1,7 +1,7 @@
 /**
  * Expressions in shell commands: where each `${{ … }}` sits (outside quotes, in double quotes,
  * in single quotes …) and the rewrite that turns it into a reference to an exported variable,
- * so values reach the script as data, never as script text (design.md §4).
+ * so values reach the script as data, never as script text (docs/architecture.md, "The exec layer").
  *
  * The scanner is a conservative POSIX sh lexer: it tracks quotes, `$'…'`, backslash escapes,
  * comments, `$( … )`, `$(( … ))`, `${ … }`, backticks and heredocs. It is not a full parser:

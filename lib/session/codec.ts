@@ -6,7 +6,7 @@
  * does not match its payload comes back as a {@link DecodeFailure} for the caller to drop and
  * count (the sender re-sends what it does not see acknowledged).
  *
- * @see ../../../shared/docs/protocol.md §3, §12
+ * @see docs/protocol.md §3, §12
  */
 import * as nodeCrypto from 'node:crypto';
 import {

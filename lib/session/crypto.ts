@@ -4,7 +4,7 @@
  * The 64-byte data key is split in two: the first half is the key the agent encrypts with (we
  * decrypt with it), the second half the key we encrypt with.
  *
- * @see ../../../shared/docs/protocol.md §6.4, §12 TV7
+ * @see docs/protocol.md §6.4, §12 TV7
  */
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 

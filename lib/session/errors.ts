@@ -115,7 +115,7 @@ export class SessionInterruptedError extends SessionError {
  * `channel_closed` carried a non-empty `Output`: the agent's error text, e.g.
  * "Unable to start command: Failed to start pty: …".
  *
- * @see ../../../shared/docs/protocol.md §8.2
+ * @see docs/protocol.md §8.2
  */
 export class AgentError extends SessionError {
   override readonly name = 'AgentError';

@@ -7,7 +7,7 @@
  * ends with HandshakeComplete. These functions turn payloads into payloads; the session decides
  * when they run and what a failure means. They throw `Error`s whose message says what was wrong.
  *
- * @see ../../../shared/docs/protocol.md §6
+ * @see docs/protocol.md §6
  */
 import { parseJson } from './codec.ts';
 import type { SessionCipher } from './crypto.ts';

@@ -1,7 +1,7 @@
 /**
  * Where a KMS session's data key comes from: a one-method interface and its AWS SDK adapter.
  *
- * @see ../../../shared/docs/protocol.md §6.4
+ * @see docs/protocol.md §6.4
  */
 import { GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 

@@ -4,7 +4,7 @@
  * One layout table (field lengths in wire order) is the single source of the offsets; the codec
  * derives them. All integers are big-endian.
  *
- * @see ../../../shared/docs/protocol.md §3, §4
+ * @see docs/protocol.md §3, §4
  */
 
 /** Field lengths in wire order; offsets are derived, never written by hand. */

@@ -9,7 +9,7 @@
  * Size: one class holds the session's phases (open, handshake, stream, close) because they share
  * the socket, the stream state and the pending timers; the pure parts are already elsewhere.
  *
- * @see ../../../shared/docs/protocol.md §2–§8
+ * @see docs/protocol.md §2–§8
  */
 import { randomUUID as cryptoRandomUUID } from 'node:crypto';
 import { type Clock, MAX_TIMER_MS, systemClock, type TimerHandle } from '../shared/clock.ts';

@@ -7,7 +7,7 @@
  * - {@link IncomingStream}: the agent's messages in sequence order, with a bounded reorder
  *   buffer. It says which messages to acknowledge: every one it accepts, duplicates included.
  *
- * @see ../../../shared/docs/protocol.md §5
+ * @see docs/protocol.md §5
  */
 
 /** Initial smoothed round-trip time, ms. */

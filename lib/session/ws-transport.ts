@@ -1,7 +1,7 @@
 /**
  * The WebSocket adapter of {@link Transport}: the only module of `lib/session` that imports `ws`.
  *
- * @see ../../../shared/docs/protocol.md §2.1, §2.3
+ * @see docs/protocol.md §2.1, §2.3
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';

@@ -2,9 +2,10 @@
  * The closed set of task error names that handlers raise and the compiler's Retry/Catch use.
  *
  * The first seven are AWS's own `ecs:ExecuteCommand` error names, reused verbatim; the rest are
- * ours (design.md §4, plus `CaptureFailed`: a capture found nothing and has no default,
- * `ApprovalRejected`: an approval was rejected or timed out, and `InvalidInput`: the execution
- * input's parameters or trigger fields are not what the runbook declares). Both the handler cores and the compiler import this module, so a name
+ * ours (docs/errors.md lists them all, plus `CaptureFailed`: a capture found nothing and has no
+ * default, `ApprovalRejected`: an approval was rejected or timed out, and `InvalidInput`: the
+ * execution input's parameters or trigger fields are not what the runbook declares). Both the
+ * handler cores and the compiler import this module, so a name
  * cannot drift between what is thrown and what a state machine catches.
  */
 export const AWS_EXEC_ERROR_NAMES = [
@@ -31,7 +32,7 @@ export const OWN_TASK_ERROR_NAMES = [
 
 export const TASK_ERROR_NAMES = [...AWS_EXEC_ERROR_NAMES, ...OWN_TASK_ERROR_NAMES] as const;
 
-/** One of the task error names of design.md §4. */
+/** One of the task error names (docs/errors.md). */
 export type TaskErrorName = (typeof TASK_ERROR_NAMES)[number];
 
 /** The errors a step's `retry` covers: the others fail the same way again. */

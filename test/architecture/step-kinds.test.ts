@@ -41,8 +41,7 @@ const HANDLER_FILES: { readonly [K in TaskStateKind]: readonly string[] } = {
   batch: ['lib/handlers/batch.ts'],
   targets: ['lib/handlers/targets.ts'],
   summary: ['lib/handlers/fan-out-summary.ts'],
-  // The approval function's core; until lib/handlers has it, the local runner's decision.
-  approval: ['lib/handlers/approval-request.ts', 'lib/runner/approval.ts'],
+  approval: ['lib/handlers/approval-request.ts'],
   notify: [],
   runbook: [],
 };

@@ -75,7 +75,7 @@ describe('runbook exec', () => {
   });
 
   it('exits 1 when a fan-out exceeds its error budget and 0 when the budget holds', async () => {
-    // Task ids are deterministic (design.md §8): the first task of service api fails with 5.
+    // Task ids are deterministic (runbooks/local/cluster.yaml): the first task of service api fails with 5.
     const failing = createHash('sha256').update('demo/api/0').digest('hex').slice(0, 32);
     const script = `case "$PWD" in *${failing}*) exit 5;; esac`;
     const strict = captureIo();

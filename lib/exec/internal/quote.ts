@@ -50,7 +50,7 @@ export function quotePosixWord(word: string): string {
  * avoided. The agent resolves `{{ … }}` in command text (`{{ssm:…}}` reads Parameter Store), so
  * every `{` followed by `{` gets an empty `''` after it: `{''{`, which shlex joins back to `{{`.
  *
- * @see ../../../../shared/docs/protocol.md §9
+ * @see docs/protocol.md §9
  */
 export function quoteShlex(text: string): string {
   return `'${text.replaceAll("'", `'"'"'`).replace(/\{(?=\{)/g, "{''")}'`;

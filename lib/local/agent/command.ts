@@ -5,7 +5,7 @@
  * node-pty reports a failed exec as output of the child (`execvp(3) failed.`), not as an
  * error, so the executable is looked up here first, with Go's `exec.LookPath` rules.
  *
- * @see ../../../../shared/docs/protocol.md §9
+ * @see docs/protocol.md §9
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, resolve } from 'node:path';

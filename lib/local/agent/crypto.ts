@@ -3,7 +3,7 @@
  * payload is `nonce ‖ ciphertext ‖ tag`. The agent's nonces are a 96-bit counter started at a
  * random value and incremented as a little-endian integer per message.
  *
- * @see ../../../../shared/docs/protocol.md §6.4
+ * @see docs/protocol.md §6.4
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 

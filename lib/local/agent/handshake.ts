@@ -6,7 +6,7 @@
  * Error texts follow the agent's (the session prefixes "Encountered error while initiating
  * handshake. "); the KMS and parse failures are close paraphrases, not byte-exact copies.
  *
- * @see ../../../../shared/docs/protocol.md §6
+ * @see docs/protocol.md §6
  */
 import { randomBytes } from 'node:crypto';
 import type { LocalKmsDecrypter } from '../kms/keyring.ts';

@@ -4,7 +4,7 @@
  *
  * The RTO estimate is the client's own ({@link RtoEstimator}): plugin and agent compute it alike.
  *
- * @see ../../../../shared/docs/protocol.md §5.2, §5.4
+ * @see docs/protocol.md §5.2, §5.4
  */
 import { RtoEstimator } from '../../session/stream.ts';
 

@@ -6,7 +6,7 @@
  * Size: the agent's side of one session is one ordered script over one socket, its timers and
  * its fault dice; the codec, crypto, handshake and command backends are already elsewhere.
  *
- * @see ../../../../shared/docs/protocol.md §2–§9, §11
+ * @see docs/protocol.md §2–§9, §11
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';

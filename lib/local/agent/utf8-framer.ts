@@ -7,7 +7,7 @@
  * before that character's lead byte. At the end of the stream whatever is held back is sent
  * as is, so no byte is ever lost.
  *
- * @see ../../../../shared/docs/protocol.md §5.4 (processStdoutData)
+ * @see docs/protocol.md §5.4 (processStdoutData)
  */
 export class Utf8Framer {
   readonly #chunks: Buffer[] = [];

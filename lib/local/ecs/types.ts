@@ -13,7 +13,7 @@ export const ECS_OPERATIONS = [
 /** One of {@link ECS_OPERATIONS}. */
 export type EcsOperation = (typeof ECS_OPERATIONS)[number];
 
-/** The AWS error names of `ecs:ExecuteCommand` (design.md §4). */
+/** The AWS error names of `ecs:ExecuteCommand` (docs/errors.md). */
 export type AwsExecErrorName = (typeof AWS_EXEC_ERROR_NAMES)[number];
 
 /** What the local ECS API asks its data-channel agent for, one per ExecuteCommand. */
