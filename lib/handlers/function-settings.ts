@@ -13,9 +13,9 @@ export const FUNCTION_ENV = {
   /** The deployed runbook catalog, JSON (lib/runbook/catalog.ts). Both functions. */
   catalog: 'RUNBOOK_CATALOG',
   /** The API's base URL, stage included. Required by approval-request; optional for api. */
-  apiUrl: 'RUNBOOK_API_URL',
+  apiUrl: 'API_URL',
   /** The SNS topic approval requests go to. approval-request only. */
-  approvalTopicArn: 'RUNBOOK_APPROVAL_TOPIC_ARN',
+  approvalTopicArn: 'APPROVAL_TOPIC_ARN',
 } as const;
 
 const url = z.string().check(z.regex(/^https:\/\/[^\s/]+(\/\S*)?$/));

@@ -7,8 +7,8 @@ describe('readApprovalRequestSettings', () => {
   it('reads the catalog, the API URL and the topic', () => {
     const settings = readApprovalRequestSettings({
       RUNBOOK_CATALOG: CATALOG,
-      RUNBOOK_API_URL: 'https://x.example.com/prod',
-      RUNBOOK_APPROVAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:approvals',
+      API_URL: 'https://x.example.com/prod',
+      APPROVAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:approvals',
     });
     expect(settings).toEqual({
       catalog: { runbooks: [] },
@@ -18,10 +18,8 @@ describe('readApprovalRequestSettings', () => {
   });
 
   it('throws naming each missing or bad variable', () => {
-    expect(() =>
-      readApprovalRequestSettings({ RUNBOOK_CATALOG: CATALOG, RUNBOOK_API_URL: 'http://plain' }),
-    ).toThrow(
-      /RUNBOOK_API_URL: received "http:\/\/plain"; accepted: a string matching .*; RUNBOOK_APPROVAL_TOPIC_ARN: received nothing/,
+    expect(() => readApprovalRequestSettings({ RUNBOOK_CATALOG: CATALOG, API_URL: 'http://plain' })).toThrow(
+      /API_URL: received "http:\/\/plain"; accepted: a string matching .*; APPROVAL_TOPIC_ARN: received nothing/,
     );
   });
 });

@@ -30,7 +30,7 @@ beforeAll(async () => {
   if (!runbook) throw new Error('flush-cache does not validate');
   vi.stubEnv('AWS_REGION', 'eu-west-1');
   vi.stubEnv('RUNBOOK_CATALOG', JSON.stringify({ runbooks: [catalogEntryOf(runbook, MACHINE)] }));
-  vi.stubEnv('RUNBOOK_API_URL', 'https://runbooks.example.com/v1');
+  vi.stubEnv('API_URL', 'https://runbooks.example.com/v1');
   ({ handler } = (await import('../../lambdas/api.ts')) as unknown as { handler: Handler });
 });
 afterAll(() => vi.unstubAllEnvs());

@@ -14,8 +14,8 @@ let handler: Handler;
 beforeAll(async () => {
   vi.stubEnv('AWS_REGION', 'eu-west-1');
   vi.stubEnv('RUNBOOK_CATALOG', '{"runbooks":[]}');
-  vi.stubEnv('RUNBOOK_API_URL', 'https://abc.execute-api.eu-west-1.amazonaws.com/prod');
-  vi.stubEnv('RUNBOOK_APPROVAL_TOPIC_ARN', TOPIC);
+  vi.stubEnv('API_URL', 'https://abc.execute-api.eu-west-1.amazonaws.com/prod');
+  vi.stubEnv('APPROVAL_TOPIC_ARN', TOPIC);
   ({ handler } = (await import('../../lambdas/approval-request.ts')) as unknown as { handler: Handler });
 });
 afterAll(() => vi.unstubAllEnvs());
