@@ -65,6 +65,8 @@ export class Engine extends Construct {
   readonly approvalTopic: sns.ITopic;
   /** The runbook API; every route uses IAM authorization. */
   readonly api: apigwv2.HttpApi;
+  /** `https://<api id>.execute-api.<region>.<url suffix>`: the API's base URL. */
+  readonly apiUrl: string;
   /** The API's stage (`$default`), with access logs. */
   readonly apiStage: apigwv2.HttpStage;
   private readonly apiIntegration: HttpLambdaIntegration;
@@ -147,6 +149,7 @@ export class Engine extends Construct {
     this.addRoute(apigwv2.HttpMethod.POST, '/executions/{id}/approval');
 
     const apiUrl = `https://${this.api.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
+    this.apiUrl = apiUrl;
     this.functions['approval-request'].addEnvironment('APPROVAL_TOPIC_ARN', this.approvalTopic.topicArn);
     this.functions['approval-request'].addEnvironment('API_URL', apiUrl);
     this.functions.api.addEnvironment('API_URL', apiUrl);

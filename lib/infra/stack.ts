@@ -1,7 +1,7 @@
 /**
  * The one stack: an engine and a {@link Runbook} per runbook of the runbook directory.
  */
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { catalogEntryOf, type RunbookCatalog } from '../runbook/index.ts';
 import { Engine, type EngineProps } from './engine.ts';
@@ -69,5 +69,18 @@ export class RunbooksStack extends Stack {
     for (const name of ['api', 'approval-request'] as const) {
       this.engine.functions[name].addEnvironment(CATALOG_ENV, this.toJsonString(catalog));
     }
+
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL of the runbook API (IAM auth)',
+      value: this.engine.apiUrl,
+    });
+    new CfnOutput(this, 'OutputBucketName', {
+      description: 'Full command outputs',
+      value: this.engine.bucket.bucketName,
+    });
+    new CfnOutput(this, 'ApprovalTopicArn', {
+      description: 'Approval requests are published here',
+      value: this.engine.approvalTopic.topicArn,
+    });
   }
 }
