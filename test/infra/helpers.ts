@@ -1,15 +1,33 @@
 /**
- * Synthesizes the stack once for a test file: the fixture Lambda entries (test/fixtures/lambdas,
- * bundled by the same local esbuild path as the real ones), a temporary cdk.out, cdk-nag on.
+ * Synthesizes the stack once for a test file: the Lambda entries (bundled by the local esbuild),
+ * a temporary cdk.out, cdk-nag on.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { type BuiltApp, buildApp, type SettingsInput } from '../../lib/infra/index.ts';
+import {
+  type BuiltApp,
+  buildApp,
+  FUNCTION_NAMES,
+  type FunctionName,
+  type SettingsInput,
+} from '../../lib/infra/index.ts';
 
 export const FIXTURE_LAMBDAS = path.join(import.meta.dirname, '..', 'fixtures', 'lambdas');
+export const REAL_LAMBDAS = path.join(import.meta.dirname, '..', '..', 'lambdas');
+
+/**
+ * Each function's entry: the real `lambdas/<name>.ts` once it exists, else its fixture (the
+ * entries land one by one; the fixtures keep the stack synthesizable until they all have).
+ */
+export const TEST_ENTRIES: Partial<Record<FunctionName, string>> = Object.fromEntries(
+  FUNCTION_NAMES.map((name) => {
+    const real = path.join(REAL_LAMBDAS, `${name}.ts`);
+    return [name, existsSync(real) ? real : path.join(FIXTURE_LAMBDAS, `${name}.ts`)];
+  }),
+);
 export const EXAMPLE_RUNBOOKS = path.join(import.meta.dirname, '..', '..', 'runbooks');
 
 /** The settings most tests deploy with: one cluster by name, one by ARN, an exec key. */
@@ -36,7 +54,7 @@ export function synthesize(
   const built = buildApp({
     app: { outdir, context: { ecsRunbooks: options.settings ?? TEST_SETTINGS } },
     runbooksDir: options.runbooksDir ?? EXAMPLE_RUNBOOKS,
-    lambdasDir: FIXTURE_LAMBDAS,
+    entries: TEST_ENTRIES,
     nag: options.nag ?? true,
   });
   const assembly = built.app.synth();
