@@ -10,6 +10,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { benchCli } from './cli.ts';
 import { benchExec } from './exec.ts';
+import { benchLambda } from './lambda.ts';
 import { BenchResults } from './results.ts';
 import { benchCompile } from './runbook.ts';
 import { benchRunner } from './runner.ts';
@@ -21,6 +22,7 @@ const BENCHES: Record<string, (results: BenchResults) => Promise<void>> = {
   'runbook.compile': benchCompile,
   'runner.fanout': benchRunner,
   'cli.startup': benchCli,
+  'lambda.exec': benchLambda,
 };
 
 const wanted = process.argv.slice(2);
