@@ -150,12 +150,9 @@ export class Engine extends Construct {
 
     const apiUrl = `https://${this.api.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
     this.apiUrl = apiUrl;
-    this.functions['approval-request'].addEnvironment(
-      'RUNBOOK_APPROVAL_TOPIC_ARN',
-      this.approvalTopic.topicArn,
-    );
-    this.functions['approval-request'].addEnvironment('RUNBOOK_API_URL', apiUrl);
-    this.functions.api.addEnvironment('RUNBOOK_API_URL', apiUrl);
+    this.functions['approval-request'].addEnvironment('APPROVAL_TOPIC_ARN', this.approvalTopic.topicArn);
+    this.functions['approval-request'].addEnvironment('API_URL', apiUrl);
+    this.functions.api.addEnvironment('API_URL', apiUrl);
     this.approvalTopic.grantPublish(this.functions['approval-request']);
   }
 

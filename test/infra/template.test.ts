@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRunbookSource } from '../../lib/compiler/index.ts';
 import { CATALOG_ENV as HANDLERS_CATALOG_ENV } from '../../lib/handlers/catalog.ts';
+import { FUNCTION_ENV } from '../../lib/handlers/function-settings.ts';
 import { CATALOG_ENV, FUNCTION_NAMES } from '../../lib/infra/index.ts';
 import { EXAMPLE_RUNBOOKS, resourcesOfType, type Synthesized, synthesize } from './helpers.ts';
 
@@ -315,6 +316,26 @@ describe('RunbooksStack', () => {
       );
       for (const name of ['flush-cache', 'incident-api-5xx', 'nightly-maintenance'])
         expect(text).toContain(`\\"name\\":\\"${name}\\"`);
+    });
+  });
+
+  describe('function settings', () => {
+    it('sets the environment the api and approval-request functions read at cold start', () => {
+      const variablesOf = (prefix: string) =>
+        Object.keys(
+          (
+            (
+              resourcesOfType(synth, 'AWS::Lambda::Function').find(([id]) => id.startsWith(prefix)) as [
+                string,
+                { Properties: Record<string, unknown> },
+              ]
+            )[1].Properties.Environment as { Variables: Record<string, unknown> }
+          ).Variables,
+        );
+      expect(variablesOf('EngineApprovalRequestFn')).toEqual(
+        expect.arrayContaining([FUNCTION_ENV.catalog, FUNCTION_ENV.apiUrl, FUNCTION_ENV.approvalTopicArn]),
+      );
+      expect(variablesOf('EngineApiFn')).toEqual(expect.arrayContaining([FUNCTION_ENV.catalog]));
     });
   });
 
