@@ -31,7 +31,7 @@ import {
   statusUrlOf,
 } from './approval-links.ts';
 import { catalogEntry, catalogEntryOfExecution } from './catalog.ts';
-import type { JsonScalar, RunbookInput, RunbookOutput, StepValue } from './events.ts';
+import type { ExecutionOutput, JsonScalar, RunbookInput, StepValue } from './events.ts';
 import { type PendingApproval, pendingApprovals, readHistory, stepValuesOf } from './execution-history.ts';
 import { type InputProblem, problemsOf, shownValue } from './parse-input.ts';
 
@@ -400,7 +400,7 @@ export async function describeRunbookExecution(
   const execution = await describe(executionArn, deps);
   if ('statusCode' in execution) return execution;
   const status = execution.status ?? 'UNKNOWN';
-  const output = parseOr(execution.output, undefined) as Partial<RunbookOutput> | undefined;
+  const output = parseOr(execution.output, undefined) as Partial<ExecutionOutput> | undefined;
   const finishedWithSteps = status === 'SUCCEEDED' && output?.steps !== undefined;
   const history = finishedWithSteps
     ? { events: [], complete: true }

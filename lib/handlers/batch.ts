@@ -2,21 +2,24 @@
  * The batch handler core: one iteration of a fan-out's Map (`${ExecFnArn}` with `kind: 'batch'`).
  */
 import { DescribeTasksCommand, type Task as SdkTask } from '@aws-sdk/client-ecs';
-import { awsErrorHint, classifyAwsError, ExecError, hintFor } from '../exec/errors.ts';
-import type { ExecErrorInfo, ExecResult } from '../exec/result.ts';
-import { withRetries } from '../exec/retry.ts';
-import { runExec } from '../exec/run-exec.ts';
 import {
+  awsErrorHint,
   chooseContainer,
+  classifyAwsError,
   clusterNameOf,
   DESCRIBE_TASKS_BATCH,
+  ExecError,
+  type ExecErrorInfo,
+  type ExecResult,
+  hintFor,
   preflight,
   type ResolvedTarget,
+  runExec,
   targetIdOf,
   taskIdOf,
-} from '../exec/targets.ts';
-import { type Clock, sleep, systemClock } from '../shared/clock.ts';
-import { RETRYABLE_TASK_ERROR_NAMES } from '../shared/errors.ts';
+  withRetries,
+} from '../exec/index.ts';
+import { type Clock, RETRYABLE_TASK_ERROR_NAMES, sleep, systemClock } from '../shared/index.ts';
 import type { HandlerDeps, HandlerInvocation } from './deps.ts';
 import type { BatchEvent, BatchResult, BatchTargetResult, RetrySpec } from './events.ts';
 import { exportEnv } from './internal/values.ts';

@@ -6,8 +6,7 @@
  * prints less, and a bounded amount of memory in a Lambda whatever the command prints. A command
  * that prints more than that should print what it captures at the end.
  */
-import { extractCapture } from '../runbook/capture.ts';
-import type { Capture } from '../runbook/model.ts';
+import { type Capture, extractCapture } from '../runbook/index.ts';
 import type { CaptureSpec, JsonScalar } from './events.ts';
 
 /** How much of the end of the output captures read: 1 MiB. */

@@ -7,11 +7,9 @@
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import type { ContainerLocks } from '../exec/fan-out.ts';
-import type { ExecResult } from '../exec/result.ts';
-import type { RandomSource } from '../exec/retry.ts';
-import type { DataKeyProvider } from '../session/kms.ts';
-import type { Clock } from '../shared/clock.ts';
+import type { ContainerLocks, ExecResult, RandomSource } from '../exec/index.ts';
+import type { DataKeyProvider } from '../session/index.ts';
+import type { Clock } from '../shared/index.ts';
 import type { OutputStore } from './output-store.ts';
 
 /** The dependencies of the handler cores. */

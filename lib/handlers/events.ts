@@ -20,8 +20,7 @@
  *   the exec layer exports each as text: strings as they are, numbers with `String(n)`,
  *   booleans as `true`/`false`, `null` as the empty string.
  */
-import type { ExecResult, ExecStatus } from '../exec/result.ts';
-import type { TargetSelector } from '../exec/targets.ts';
+import type { ExecResult, ExecStatus, TargetSelector } from '../exec/index.ts';
 
 /** A JSON scalar, as parameters, captures and outputs hold them. */
 export type JsonScalar = string | number | boolean | null;
@@ -106,7 +105,7 @@ export interface FanOutStepValue extends StepValue {
  * The execution's output: the runbook's `outputs` and every step's value. A parent runbook
  * reads `Output.outputs`.
  */
-export interface RunbookOutput {
+export interface ExecutionOutput {
   readonly outputs: Readonly<Record<string, JsonScalar>>;
   readonly steps: Readonly<Record<string, StepValue>>;
 }
@@ -120,16 +119,6 @@ export interface ErrorEnvelope {
   readonly errorType: string;
   readonly errorMessage: string;
   readonly trace?: readonly string[];
-}
-
-/**
- * The context object the local runner passes to aws-local-stepfunctions (`run(input, {
- * context })`): the compiled states read `$$.Execution.Id` and, in approval states,
- * `$$.Task.Token`, which the engine does not generate.
- */
-export interface LocalRunContext {
-  readonly Execution: { readonly Id: string; readonly Name: string; readonly StartTime: string };
-  readonly Task: { readonly Token: string };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,9 +398,9 @@ export interface ChildRunbookParameters {
 
 /**
  * What the child state reads: `Output` parsed (the `:2` integration), the child's
- * {@link RunbookOutput}. Locally the runner overrides the state, runs the child runbook in
+ * {@link ExecutionOutput}. Locally the runner overrides the state, runs the child runbook in
  * process and returns `{ Output }`; a failed child is an error (`States.TaskFailed` on AWS).
  */
 export interface ChildRunbookResult {
-  readonly Output: RunbookOutput;
+  readonly Output: ExecutionOutput;
 }

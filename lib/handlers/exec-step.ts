@@ -1,7 +1,7 @@
 /**
  * The exec handler core for a single-target step (`${ExecFnArn}` with `kind: 'exec'`).
  */
-import { runExec } from '../exec/run-exec.ts';
+import { runExec } from '../exec/index.ts';
 import { applyCaptures, CAPTURE_WINDOW_BYTES } from './capture.ts';
 import type { HandlerDeps, HandlerInvocation } from './deps.ts';
 import type { ExecEvent, ExecStepValue } from './events.ts';

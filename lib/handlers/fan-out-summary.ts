@@ -1,7 +1,7 @@
 /**
  * The fan-out summary handler core: the last state of a fan-out step (`${FanOutSummaryFnArn}`).
  */
-import { type Tolerate, toleratedFailuresOf } from '../exec/fan-out.ts';
+import { type Tolerate, toleratedFailuresOf } from '../exec/index.ts';
 import type { HandlerDeps } from './deps.ts';
 import type { BatchResult, BatchTargetResult, FanOutStepValue, SummaryEvent } from './events.ts';
 import { failStep } from './internal/values.ts';

@@ -47,11 +47,13 @@ export { retryDelayMs, runBatch } from './batch.ts';
 export { type AppliedCaptures, applyCaptures, CAPTURE_WINDOW_BYTES } from './capture.ts';
 export { CATALOG_ENV, catalogEntry, parseCatalog } from './catalog.ts';
 export { checkRunbookInput, runbookInputProblems } from './check-input.ts';
+export { type CreateHandlerDepsOptions, createHandlerDeps } from './create-deps.ts';
 export type { HandlerDeps, HandlerInvocation } from './deps.ts';
 export type * from './events.ts';
 export { runExecStep } from './exec-step.ts';
 export { type PendingApproval, pendingApprovals, readHistory, stepValuesOf } from './execution-history.ts';
 export { summarizeFanOut } from './fan-out-summary.ts';
+export { invokeExecFn, invokeFanOutSummaryFn, invokeTargetsFn } from './invoke.ts';
 export {
   type ApiSettings,
   type ApprovalRequestSettings,
@@ -66,5 +68,14 @@ export {
   type OutputStore,
   type StagedOutputs,
 } from './output-store.ts';
+export {
+  batchEventSchema,
+  execEventSchema,
+  parseExecFnEvent,
+  parseSummaryEvent,
+  parseTargetsEvent,
+  summaryEventSchema,
+  targetsEventSchema,
+} from './parse-events.ts';
 export { type InputProblem, InvalidInputError } from './parse-input.ts';
 export { batchesOf, resolveFanOutTargets } from './targets.ts';

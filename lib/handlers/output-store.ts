@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { ExecResult } from '../exec/result.ts';
+import type { ExecResult } from '../exec/index.ts';
 import type { BatchResult, BucketTargets } from './events.ts';
 
 /** Whose outputs: one step of one execution of one runbook. */

@@ -90,6 +90,10 @@ function acceptedOf(issue: z.core.$ZodIssue): string {
     case 'unrecognized_keys':
       return 'no other keys';
     case 'invalid_union':
+      // A discriminated union whose discriminator matched no option lists the options.
+      if (issue.errors.length === 0 && 'options' in issue && Array.isArray(issue.options)) {
+        return `one of ${issue.options.map((v) => shownValue(v)).join(', ')}`;
+      }
       return [...new Set(issue.errors.flatMap((branch) => branch.map((inner) => acceptedOf(inner))))].join(
         ' or ',
       );
@@ -98,10 +102,25 @@ function acceptedOf(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** The problems of a failed parse, one per issue (one per unrecognized key). */
+/** The value at `path` in `input`; `undefined` when a segment is missing. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/**
+ * The problems of a failed parse, one per issue (one per unrecognized key). With `input`, each
+ * value received is read from it at the issue's path: zod reports a discriminator's issue with
+ * the whole object as its input, and a refinement's with the object as parsed.
+ */
 export function problemsOf(
   issues: readonly z.core.$ZodIssue[],
   root: readonly PropertyKey[] = [],
+  input?: { readonly value: unknown },
 ): InputProblem[] {
   const problems: InputProblem[] = [];
   for (const issue of issues) {
@@ -110,7 +129,12 @@ export function problemsOf(
     for (const path of keys) {
       const field = fieldPath([...root, ...path]);
       const accepted = acceptedOf(issue);
-      const value = issue.code === 'unrecognized_keys' ? undefined : issue.input;
+      const value =
+        issue.code === 'unrecognized_keys'
+          ? undefined
+          : input
+            ? valueAt(input.value, issue.path)
+            : issue.input;
       const received =
         issue.code === 'unrecognized_keys'
           ? 'an unknown key'
@@ -137,5 +161,5 @@ export function problemsOf(
 export function parseInput<T extends z.ZodMiniType>(schema: T, input: unknown, what: string): z.infer<T> {
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
-  throw new InvalidInputError(what, problemsOf(result.error.issues));
+  throw new InvalidInputError(what, problemsOf(result.error.issues, [], { value: input }));
 }

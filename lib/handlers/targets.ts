@@ -1,7 +1,7 @@
 /**
  * The targets handler core: the first state of a fan-out step (`${TargetsFnArn}`).
  */
-import { resolveTargets } from '../exec/targets.ts';
+import { resolveTargets } from '../exec/index.ts';
 import type { HandlerDeps, HandlerInvocation } from './deps.ts';
 import type { BucketTargets, InlineTargets, TargetsEvent } from './events.ts';
 import { execFailure, failStep } from './internal/values.ts';

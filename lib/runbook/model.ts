@@ -398,14 +398,14 @@ export type ToleratedFailures =
 
 /** The ways to select tasks. */
 export const TARGET_SELECTORS = ['task', 'service', 'family', 'startedBy', 'group'] as const;
-export type TargetSelector = (typeof TARGET_SELECTORS)[number];
+export type TargetSelectorKey = (typeof TARGET_SELECTORS)[number];
 
 /** Defaults of fan-out settings. */
 export const FAN_OUT_DEFAULTS = { concurrency: 10, batchSize: 25 } as const;
 
 /** An exec step's targets, with `cluster` and `container` resolved from `defaults`. */
 export interface ExecTarget {
-  readonly selector: TargetSelector;
+  readonly selector: TargetSelectorKey;
   readonly value: Template;
   /** @default { kind: 'one' } */
   readonly pick: Pick;

@@ -5,9 +5,8 @@
  * policy nobody decides: the state's `TimeoutSeconds` ends it with `States.Timeout`, as on AWS,
  * and the compiled states turn that into an `ApprovalRejected` failure.
  */
-import { rejectedValue } from '../handlers/approval-decision.ts';
-import type { ApprovalDecision, ApprovalEvent } from '../handlers/events.ts';
-import { TaskError } from '../shared/errors.ts';
+import { type ApprovalDecision, type ApprovalEvent, rejectedValue } from '../handlers/index.ts';
+import { TaskError } from '../shared/index.ts';
 
 /** What an approver is asked. */
 export interface ApprovalRequest {

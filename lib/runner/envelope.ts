@@ -7,7 +7,7 @@
  * parses it (two `States.StringToJson`). So the runner throws, for each error of a Lambda-backed
  * handler, an error named as the original whose message is that envelope.
  */
-import type { ErrorEnvelope } from '../handlers/events.ts';
+import type { ErrorEnvelope } from '../handlers/index.ts';
 
 /** An error for the engine: `name` becomes the state's `Error`, `message` its `Cause`. */
 export class LocalTaskFailure extends Error {

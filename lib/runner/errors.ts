@@ -2,7 +2,7 @@
  * Errors of the local runner: what stops a run from starting. What happens during a run is in
  * its result instead (a failed step, a failed run).
  */
-import type { Diagnostic } from '../runbook/diagnostics.ts';
+import type { Diagnostic } from '../runbook/index.ts';
 
 /** Parameter errors are the runbook language's (lib/runbook/errors.ts); the runner throws them too. */
 export { ParameterError } from '../runbook/errors.ts';

@@ -38,6 +38,7 @@ export {
 export {
   LOCAL_CHILD_TIMEOUT_SECONDS,
   LOCAL_OUTPUT_BUCKET,
+  type LocalRunContext,
   MAX_CHILD_DEPTH,
   type PreparedRunbook,
   type PrepareOptions,

@@ -8,9 +8,9 @@
  * it exits with `$.steps.<id>.status` set to `succeeded` or `failed`. Steps that never started
  * were skipped.
  */
-import type { ExecResult } from '../exec/result.ts';
-import type { JsonScalar, StepError, StepValue } from '../handlers/events.ts';
-import type { Runbook, Step, StepKind } from '../runbook/model.ts';
+import type { ExecResult } from '../exec/index.ts';
+import type { JsonScalar, StepError, StepValue } from '../handlers/index.ts';
+import type { Runbook, Step, StepKind } from '../runbook/index.ts';
 
 /** A step's kind as progress shows it: a fan-out exec step is `fan-out`. */
 export type ProgressStepKind = StepKind | 'fan-out';

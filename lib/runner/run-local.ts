@@ -21,47 +21,56 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import type { AslDefinition, AslState, AslStates } from '../compiler/asl.ts';
-import { compileRunbook } from '../compiler/compile.ts';
-import { FIXED_STATE_NAMES } from '../compiler/lower.ts';
-import type { CompileOptions } from '../compiler/options.ts';
-import { substitutePlaceholders } from '../compiler/placeholders.ts';
-import { type TaskStateInfo, taskStatesOf } from '../compiler/task-states.ts';
-import { ContainerLocks } from '../exec/fan-out.ts';
-import { runBatch } from '../handlers/batch.ts';
-import type { HandlerDeps } from '../handlers/deps.ts';
-import type {
-  BatchEvent,
-  ChildRunbookParameters,
-  ChildRunbookResult,
-  ExecEvent,
-  JsonScalar,
-  LocalRunContext,
-  NotifyParameters,
-  RunbookInput,
-  SummaryEvent,
-  TargetsEvent,
-  TriggerInput,
-} from '../handlers/events.ts';
-import { runExecStep } from '../handlers/exec-step.ts';
-import { summarizeFanOut } from '../handlers/fan-out-summary.ts';
-import { createDirectoryOutputStore } from '../handlers/output-store.ts';
-import { resolveFanOutTargets } from '../handlers/targets.ts';
 import {
+  type AslDefinition,
+  type AslState,
+  type AslStates,
+  type CompileOptions,
+  compileRunbook,
+  FIXED_STATE_NAMES,
+  substitutePlaceholders,
+  type TaskStateInfo,
+  taskStatesOf,
+} from '../compiler/index.ts';
+import { ContainerLocks } from '../exec/index.ts';
+import {
+  type ChildRunbookParameters,
+  type ChildRunbookResult,
+  createDirectoryOutputStore,
+  type HandlerDeps,
+  invokeExecFn,
+  invokeFanOutSummaryFn,
+  invokeTargetsFn,
+  type JsonScalar,
+  type NotifyParameters,
+  type RunbookInput,
+  type TriggerInput,
+} from '../handlers/index.ts';
+import {
+  allSteps,
+  checkParameters,
   findSiblingRunbook,
   loadRunbookFile,
   loadRunbookSource,
+  type Runbook,
   siblingRunbookFiles,
-} from '../runbook/load.ts';
-import type { Runbook } from '../runbook/model.ts';
-import { checkParameters } from '../runbook/parameters.ts';
-import { allSteps } from '../runbook/walk.ts';
-import type { DataKeyProvider } from '../session/kms.ts';
-import { type Clock, MAX_TIMER_MS, systemClock, type TimerHandle } from '../shared/clock.ts';
+} from '../runbook/index.ts';
+import type { DataKeyProvider } from '../session/index.ts';
+import { type Clock, MAX_TIMER_MS, systemClock, type TimerHandle } from '../shared/index.ts';
 import { type ApprovalInvocation, type ApprovalPolicy, decideApproval } from './approval.ts';
 import { asLambdaError, LocalTaskFailure } from './envelope.ts';
 import { ChildRunbookNotFoundError, ParameterError, RunbookInvalidError, RunnerError } from './errors.ts';
 import { type EngineEvent, type LocalRunResult, type RunEvent, StepTracker } from './progress.ts';
+
+/**
+ * The context object the runner passes to aws-local-stepfunctions (`run(input, { context })`):
+ * the compiled states read `$$.Execution.Id` and, in approval states, `$$.Task.Token`, which
+ * the engine does not generate.
+ */
+export interface LocalRunContext {
+  readonly Execution: { readonly Id: string; readonly Name: string; readonly StartTime: string };
+  readonly Task: { readonly Token: string };
+}
 
 /** What the runner puts for the `${OutputBucket}` placeholder; the directory store ignores it. */
 export const LOCAL_OUTPUT_BUCKET = 'local-outputs';
@@ -499,11 +508,11 @@ async function invoke(
 ): Promise<unknown> {
   switch (task.kind) {
     case 'exec':
-      return runExecStep(payload as ExecEvent, ctx.deps, { signal });
+      return invokeExecFn(payload, ctx.deps, { signal });
     case 'targets':
-      return resolveFanOutTargets(payload as TargetsEvent, ctx.deps, { signal });
+      return invokeTargetsFn(payload, ctx.deps, { signal });
     case 'batch':
-      return runBatch(payload as BatchEvent, ctx.deps, {
+      return invokeExecFn(payload, ctx.deps, {
         signal,
         onResult: (result, attempt) =>
           ctx.emit({
@@ -516,7 +525,7 @@ async function invoke(
           }),
       });
     case 'summary':
-      return summarizeFanOut(payload as SummaryEvent, ctx.deps);
+      return invokeFanOutSummaryFn(payload, ctx.deps);
     case 'approval':
       return decideApproval(
         payload as ApprovalInvocation,

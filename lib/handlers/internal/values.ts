@@ -2,9 +2,8 @@
  * Helpers the handler cores share: exporting `env` values, cutting tails, and encoding a failed
  * step's value as a task error's message.
  */
-import { ExecError, ExecUsageError } from '../../exec/errors.ts';
-import type { ExecErrorInfo, ExecResult } from '../../exec/result.ts';
-import { TaskError, type TaskErrorName } from '../../shared/errors.ts';
+import { ExecError, type ExecErrorInfo, type ExecResult, ExecUsageError } from '../../exec/index.ts';
+import { TaskError, type TaskErrorName } from '../../shared/index.ts';
 import type { JsonScalar, StepError, StepValue } from '../events.ts';
 
 /**

@@ -15,7 +15,7 @@ import {
   type SourceRange,
   type StepCommon,
   TARGET_SELECTORS,
-  type TargetSelector,
+  type TargetSelectorKey,
   type ToleratedFailures,
 } from '../../model.ts';
 import type { YamlMap, YamlNode } from '../../parse.ts';
@@ -124,7 +124,7 @@ export function readTarget(
     ok = false;
   }
   const selectorEntry = selectors[0];
-  const selector = selectorEntry?.key as TargetSelector | undefined;
+  const selector = selectorEntry?.key as TargetSelectorKey | undefined;
   const value = selectorEntry
     ? readTemplate(ctx, selectorEntry.value, `${what}.${selectorEntry.key}`, scope, { nonEmpty: true })
     : undefined;

@@ -1,0 +1,3 @@
+export * from './clock.ts';
+export * from './duration.ts';
+export * from './errors.ts';
