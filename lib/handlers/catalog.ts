@@ -3,7 +3,7 @@
  * `RUNBOOK_CATALOG` environment variable, parsed once at cold start.
  */
 import * as z from 'zod/mini';
-import type { CatalogEntry, RunbookCatalog } from '../runbook/catalog.ts';
+import { CATALOG_ENV, type CatalogEntry, type RunbookCatalog } from '../runbook/index.ts';
 import { InvalidInputError, parseInput } from './parse-input.ts';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -33,8 +33,8 @@ const entrySchema = z.strictObject({
 
 const catalogSchema = z.strictObject({ runbooks: z.array(entrySchema) });
 
-/** The environment variable that holds the catalog's JSON. */
-export const CATALOG_ENV = 'RUNBOOK_CATALOG';
+/** The environment variable that holds the catalog's JSON (defined once, in lib/runbook). */
+export { CATALOG_ENV } from '../runbook/index.ts';
 
 /**
  * Parses a catalog from its JSON text. Throws `InvalidInputError` naming each bad field (the

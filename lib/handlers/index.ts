@@ -53,7 +53,6 @@ export type * from './events.ts';
 export { runExecStep } from './exec-step.ts';
 export { type PendingApproval, pendingApprovals, readHistory, stepValuesOf } from './execution-history.ts';
 export { summarizeFanOut } from './fan-out-summary.ts';
-export { invokeExecFn, invokeFanOutSummaryFn, invokeTargetsFn } from './invoke.ts';
 export {
   type ApiSettings,
   type ApprovalRequestSettings,
@@ -61,6 +60,7 @@ export {
   readApiSettings,
   readApprovalRequestSettings,
 } from './function-settings.ts';
+export { invokeExecFn, invokeFanOutSummaryFn, invokeTargetsFn } from './invoke.ts';
 export {
   createDirectoryOutputStore,
   executionNameOf,

@@ -3,7 +3,7 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { catalogEntryOf, type RunbookCatalog } from '../runbook/index.ts';
+import { CATALOG_ENV, catalogEntryOf, type RunbookCatalog } from '../runbook/index.ts';
 import { Engine, type EngineProps } from './engine.ts';
 import { type DeployedMachine, grantEngine } from './permissions.ts';
 import { Runbook } from './runbook.ts';
@@ -12,9 +12,9 @@ import type { Settings } from './settings.ts';
 
 /**
  * The environment variable the API and approval-request functions read the catalog from
- * (lib/handlers/catalog.ts parses it; a test checks the two names agree).
+ * (defined once in lib/runbook/catalog.ts; lib/handlers/catalog.ts parses it).
  */
-export const CATALOG_ENV = 'RUNBOOK_CATALOG';
+export { CATALOG_ENV } from '../runbook/index.ts';
 
 /** Props of {@link RunbooksStack}. */
 export interface RunbooksStackProps extends StackProps {

@@ -6,6 +6,12 @@
 import type { Runbook, Step } from './model.ts';
 import type { ParameterDeclaration } from './parameters.ts';
 
+/**
+ * The environment variable the API and approval-request functions read the catalog from: the
+ * stack (lib/infra) sets it, lib/handlers parses it.
+ */
+export const CATALOG_ENV = 'RUNBOOK_CATALOG';
+
 /** A parameter declaration without its source ranges. */
 export type CatalogParameter = ParameterDeclaration;
 

@@ -1,5 +1,6 @@
 export { type CaptureResult, convert as convertCaptured, extractCapture } from './capture.ts';
 export {
+  CATALOG_ENV,
   type CatalogApproval,
   type CatalogEntry,
   type CatalogParameter,

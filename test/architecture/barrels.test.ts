@@ -13,6 +13,15 @@ import { describe, expect, it } from 'vitest';
 
 const LIB = path.join(import.meta.dirname, '..', '..', 'lib');
 
+/**
+ * Names two barrels may export with different meanings, each with its reason. Only lib/infra
+ * may appear here: it is imported by bin/app.ts and tests alone, never beside lib/runbook's
+ * model in one module of lib/.
+ */
+const ALLOWED: Readonly<Record<string, string>> = {
+  Runbook: 'lib/infra’s construct per runbook (the name issue 13 gives it) and lib/runbook’s model',
+};
+
 /** Exported name → `<file>#<name>` of its declaration. */
 function exportsOf(file: string, seen = new Set<string>()): Map<string, string> {
   const out = new Map<string, string>();
@@ -84,10 +93,12 @@ describe('the rooms’ barrels', () => {
 
     // Act
     const collisions = [...owners]
-      .filter(([, byOrigin]) => byOrigin.size > 1)
+      .filter(([name, byOrigin]) => byOrigin.size > 1 && !(name in ALLOWED))
       .map(([name, byOrigin]) => `${name}: ${[...byOrigin.values()].join(', ')}`);
 
     // Assert
     expect(collisions).toEqual([]);
+    // An allowance that no longer matches a collision is stale.
+    for (const name of Object.keys(ALLOWED)) expect(owners.get(name)?.size, name).toBeGreaterThan(1);
   });
 });
