@@ -2,6 +2,7 @@
  * `runbook exec`: the non-interactive ECS Exec — remote output on stdout, the remote exit code
  * as ours.
  */
+
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ECSClient } from '@aws-sdk/client-ecs';
@@ -9,6 +10,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { ExecResult } from '../exec/result.ts';
 import type { ExecRequest } from '../exec/run-exec.ts';
 import type { TargetPick, TargetSelector } from '../exec/targets.ts';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_FAN_OUT_CONCURRENCY, isFanOut } from '../shared/defaults.ts';
 import { DURATION_FORMS, formatDuration, parseDuration } from '../shared/duration.ts';
 import type { Subcommand } from './command.ts';
 import { type CliIo, formatError, UsageError, write } from './io.ts';
@@ -35,11 +37,11 @@ Targets:
   --container NAME     required when the task has several containers
 
 Fan-out (any selection but --task or --pick one|random|1):
-  --concurrency N      targets at once (default 10)
+  --concurrency N      targets at once (default ${DEFAULT_FAN_OUT_CONCURRENCY})
   --tolerate N|P%      failures tolerated before the run fails (default 0)
 
 Output:
-  --timeout DURATION   per target: 500ms, 30s, 5m, 1h30m, or seconds (default 10m)
+  --timeout DURATION   per target: 500ms, 30s, 5m, 1h30m, or seconds (default ${formatDuration(DEFAULT_COMMAND_TIMEOUT_MS)})
   --json               print the result records as one JSON array; nothing streams live
   --output-dir DIR     also write each target's whole output to a file in DIR (the record's
                        output.uri); --json records otherwise keep a 32 KiB tail
@@ -140,7 +142,7 @@ export function parseExecArgs(args: readonly string[]): ExecArgs {
   if (values.task !== undefined && values.pick !== undefined && pick !== 'one') {
     throw usage(`--pick applies to a selection of tasks, not to --task; received --pick ${values.pick}`);
   }
-  const fanOut = values.task === undefined && !(pick === 'one' || pick === 'random' || pick === 1);
+  const fanOut = isFanOut(values.task !== undefined, pick);
   let concurrency: number | undefined;
   if (values.concurrency !== undefined) {
     if (!/^[1-9]\d*$/.test(values.concurrency)) {

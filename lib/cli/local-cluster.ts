@@ -4,10 +4,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createEcsClient, createKmsClient } from '../exec/clients.ts';
+import { DEFAULT_CLUSTER_FILE } from '../local/cluster-file.ts';
 import { type LocalEcs, startLocalEcs } from '../local/emulator.ts';
-
-/** The default cluster file, relative to the working directory (runbooks/local/cluster.yaml, docs/local.md). */
-export const DEFAULT_CLUSTER_FILE = path.join('runbooks', 'local', 'cluster.yaml');
 
 /**
  * Resolves the cluster file: the one given, else `runbooks/local/cluster.yaml` in the working

@@ -5,11 +5,13 @@
  * `--debug`. A {@link UsageError} exits 2 and prints the subcommand's usage. Library code never
  * calls `process.exit`.
  */
+import packageJson from '../../package.json' with { type: 'json' };
 import type { Subcommand, SubcommandEntry } from './command.ts';
 import { type CliIo, formatError, UsageError, write } from './io.ts';
 import { SUBCOMMANDS } from './subcommands.ts';
 
-export const VERSION = '0.1.0';
+/** The package's version, as package.json says. */
+export const VERSION: string = packageJson.version;
 
 function topUsage(commands: readonly SubcommandEntry[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -8,12 +8,14 @@
  * before the exit code is SessionInterrupted, the command's timeout is ExecTimeout, and an abort
  * is status `cancelled`.
  */
+
 import { type ECSClient, ExecuteCommandCommand, type ExecuteCommandCommandOutput } from '@aws-sdk/client-ecs';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { SessionError } from '../session/errors.ts';
 import { type DataKeyProvider, kmsDataKeyProvider } from '../session/kms.ts';
 import { runSession, type TerminalSize } from '../session/session.ts';
 import { type Clock, MAX_TIMER_MS, sleep, systemClock } from '../shared/clock.ts';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from '../shared/defaults.ts';
 import { formatDuration } from '../shared/duration.ts';
 import { createKmsClient } from './clients.ts';
 import { type BuildCommandInput, buildCommand } from './command.ts';
@@ -28,6 +30,7 @@ import {
   SESSION_ERROR_HINTS,
 } from './errors.ts';
 import { makeRecord } from './internal/records.ts';
+import { regionOf } from './internal/region.ts';
 import { type CollectedOutput, type LineListener, OutputCollector } from './output.ts';
 import type { ExecErrorInfo, ExecOutput, ExecResult } from './result.ts';
 import { type BackoffOptions, fullJitterDelay, type RandomSource, type TokenBucket } from './retry.ts';
@@ -105,7 +108,7 @@ export interface ExecuteOutcome {
 
 /** Options resolved once, for every target of a run. */
 export const EXECUTE_DEFAULTS = {
-  timeoutMs: 600_000,
+  timeoutMs: DEFAULT_COMMAND_TIMEOUT_MS,
   targetNotConnectedDeadlineMs: 60_000,
   pollBackoff: { baseMs: 250, capMs: 4_000 },
   maxRetries: 5,
@@ -433,14 +436,6 @@ export function dataKeyProvider(deps: Pick<ExecuteDeps, 'ecs' | 'kms'>): DataKey
       return lazy.generateDataKey(input, options);
     },
   };
-}
-
-async function regionOf(ecs: ECSClient): Promise<string | undefined> {
-  try {
-    return await ecs.config.region();
-  } catch {
-    return undefined;
-  }
 }
 
 function describeAbort(signal: AbortSignal | undefined): string {

@@ -10,8 +10,10 @@
  * Targets already running finish normally; killing a command halfway could leave a container
  * worse off than letting it end.
  */
+
 import { setMaxListeners } from 'node:events';
 import { abortReason, type Clock, systemClock } from '../shared/clock.ts';
+import { DEFAULT_FAN_OUT_CONCURRENCY } from '../shared/defaults.ts';
 import { ExecUsageError } from './errors.ts';
 import { notStartedRecord } from './internal/records.ts';
 import type { ExecErrorInfo, ExecResult } from './result.ts';
@@ -66,7 +68,10 @@ export interface FanOutDeps {
 /** Runs one target; must resolve to a record (never reject) for per-target failures. */
 export type RunTarget = (target: ResolvedTarget, signal: AbortSignal) => Promise<ExecResult>;
 
-const DEFAULTS = { concurrency: 10, tolerate: { count: 0 } } as const satisfies FanOutOptions;
+const DEFAULTS = {
+  concurrency: DEFAULT_FAN_OUT_CONCURRENCY,
+  tolerate: { count: 0 },
+} as const satisfies FanOutOptions;
 
 /**
  * Parses a user's tolerance: `N` (a count) or `P%` (a percentage, decimals allowed); throws

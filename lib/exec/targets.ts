@@ -25,6 +25,7 @@ import {
   ExecUsageError,
   hintFor,
 } from './errors.ts';
+import { regionOf } from './internal/region.ts';
 import type { ExecErrorInfo } from './result.ts';
 import { type BackoffOptions, type RandomSource, withRetries } from './retry.ts';
 
@@ -269,12 +270,29 @@ function compareArn(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-async function regionOf(ecs: ECSClient): Promise<string | undefined> {
-  try {
-    return await ecs.config.region();
-  } catch {
-    return undefined;
-  }
+/**
+ * The target of one container of a RUNNING task, with its preflight verdict.
+ *
+ * @param cluster - the cluster asked for, when the task does not name its own
+ */
+export function resolvedTargetOf(task: SdkTask, container: SdkContainer, cluster: string): ResolvedTarget {
+  const clusterArn = task.clusterArn ?? cluster;
+  const clusterName = clusterNameOf(clusterArn);
+  const taskArn = task.taskArn as string;
+  const taskId = taskIdOf(taskArn);
+  const runtimeId = container.runtimeId ?? '';
+  const preflightError = preflight(task, container, clusterName);
+  return {
+    cluster: clusterName,
+    clusterArn,
+    taskArn,
+    taskId,
+    container: container.name ?? '',
+    containerArn: container.containerArn ?? '',
+    runtimeId,
+    targetId: targetIdOf(clusterName, taskId, runtimeId),
+    ...(preflightError ? { preflightError } : {}),
+  };
 }
 
 /**
@@ -373,27 +391,9 @@ export async function resolveTargets(
     );
   }
 
-  const candidates = running.map((task) => {
-    const container = chooseContainer(task, selector.container);
-    const clusterArn = task.clusterArn ?? cluster;
-    const clusterName = clusterNameOf(clusterArn);
-    const taskArn = task.taskArn as string;
-    const taskId = taskIdOf(taskArn);
-    const runtimeId = container.runtimeId ?? '';
-    const preflightError = preflight(task, container, clusterName);
-    const target: ResolvedTarget = {
-      cluster: clusterName,
-      clusterArn,
-      taskArn,
-      taskId,
-      container: container.name ?? '',
-      containerArn: container.containerArn ?? '',
-      runtimeId,
-      targetId: targetIdOf(clusterName, taskId, runtimeId),
-      ...(preflightError ? { preflightError } : {}),
-    };
-    return target;
-  });
+  const candidates = running.map((task) =>
+    resolvedTargetOf(task, chooseContainer(task, selector.container), cluster),
+  );
   return pickTargets(candidates, selector.pick ?? 'one', random);
 }
 

@@ -12,10 +12,9 @@ import {
   type ExecErrorInfo,
   type ExecResult,
   hintFor,
-  preflight,
   type ResolvedTarget,
+  resolvedTargetOf,
   runExec,
-  targetIdOf,
   taskIdOf,
   withRetries,
 } from '../exec/index.ts';
@@ -200,24 +199,10 @@ async function describeBatch(
       };
     }
     try {
-      const container = chooseContainer(task, event.container);
-      const clusterArn = task.clusterArn ?? event.cluster;
-      const name = clusterNameOf(clusterArn);
-      const runtimeId = container.runtimeId ?? '';
-      const preflightError = preflight(task, container, name);
+      // The task was found by this id, so the target's id (from its ARN) is the same.
       return {
         taskId,
-        target: {
-          cluster: name,
-          clusterArn,
-          taskArn: task.taskArn as string,
-          taskId,
-          container: container.name ?? '',
-          containerArn: container.containerArn ?? '',
-          runtimeId,
-          targetId: targetIdOf(name, taskId, runtimeId),
-          ...(preflightError ? { preflightError } : {}),
-        },
+        target: resolvedTargetOf(task, chooseContainer(task, event.container), event.cluster),
       };
     } catch (error) {
       if (!(error instanceof ExecError)) throw error;

@@ -4,7 +4,7 @@
  * Codes form a closed set; docs/diagnostics.md explains each one with an example. Tests assert
  * codes and ranges, never the prose of messages.
  */
-import type { SourcePosition, SourceRange } from './model.ts';
+import type { SourceRange } from './model.ts';
 
 /** Every diagnostic code, its severity and a one-line summary (docs/diagnostics.md has more). */
 export const DIAGNOSTIC_CODES = {
@@ -162,9 +162,4 @@ export function formatDiagnostic(source: string, d: Diagnostic): string {
   const gutter = String(start.line).padStart(5);
   const pad = ' '.repeat(gutter.length);
   return `${head}\n${gutter} | ${shown}\n${pad} | ${' '.repeat(from)}${'^'.repeat(width)}`;
-}
-
-/** A zero-width range at `position`. */
-export function pointRange(position: SourcePosition): SourceRange {
-  return { start: position, end: position };
 }

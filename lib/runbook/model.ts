@@ -8,6 +8,7 @@
  *
  * The language itself is documented in docs/runbooks.md.
  */
+import { DEFAULT_FAN_OUT_CONCURRENCY } from '../shared/defaults.ts';
 
 /** A position in the source text: `line` and `col` are 1-based, `offset` is 0-based (UTF-16 units). */
 export interface SourcePosition {
@@ -401,7 +402,7 @@ export const TARGET_SELECTORS = ['task', 'service', 'family', 'startedBy', 'grou
 export type TargetSelectorKey = (typeof TARGET_SELECTORS)[number];
 
 /** Defaults of fan-out settings. */
-export const FAN_OUT_DEFAULTS = { concurrency: 10, batchSize: 25 } as const;
+export const FAN_OUT_DEFAULTS = { concurrency: DEFAULT_FAN_OUT_CONCURRENCY, batchSize: 25 } as const;
 
 /** An exec step's targets, with `cluster` and `container` resolved from `defaults`. */
 export interface ExecTarget {

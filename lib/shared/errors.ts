@@ -45,11 +45,6 @@ export const RETRYABLE_TASK_ERROR_NAMES = [
   'ExecTimeout',
 ] as const satisfies readonly TaskErrorName[];
 
-/** Whether `name` is one of the task error names. */
-export function isTaskErrorName(name: string): name is TaskErrorName {
-  return (TASK_ERROR_NAMES as readonly string[]).includes(name);
-}
-
 /**
  * An error a handler lets escape to Step Functions.
  *

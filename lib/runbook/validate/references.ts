@@ -9,6 +9,7 @@ import {
   findExpressions,
   formatType,
   parseExpression,
+  type SyntaxNode,
   TYPES,
 } from '../expressions.ts';
 import type {
@@ -110,14 +111,26 @@ export function referenceIn(
     );
     return undefined;
   }
+  const checked = checkInScope(ctx, parsed.node, scope, toRange, what);
+  if (checked.expr?.kind !== 'reference') return undefined;
+  return checked.expr.reference;
+}
+
+/** Type-checks a parsed expression against the scope, reporting its problems. */
+function checkInScope(
+  ctx: Validation,
+  node: SyntaxNode,
+  scope: Scope,
+  toRange: (start: number, end: number) => SourceRange,
+  what: string,
+) {
   const checked = checkExpression(
-    parsed.node,
+    node,
     (segments) => resolveReference(ctx, segments, scope, toRange),
     toRange,
   );
   reportProblems(ctx, checked.problems, toRange, what);
-  if (checked.expr?.kind !== 'reference') return undefined;
-  return checked.expr.reference;
+  return checked;
 }
 
 export function reportProblems(
@@ -189,12 +202,7 @@ export function readCondition(
       ctx.report('EXPRESSION_SYNTAX', toRange(p.start, p.end), `in ${what}: ${p.message}`);
     return undefined;
   }
-  const checked = checkExpression(
-    parsed.node,
-    (segments) => resolveReference(ctx, segments, scope, toRange),
-    toRange,
-  );
-  reportProblems(ctx, checked.problems, toRange, what);
+  const checked = checkInScope(ctx, parsed.node, scope, toRange, what);
   if (!checked.expr) return undefined;
   if (checked.expr.type.base !== 'boolean' && checked.expr.type.base !== 'unknown') {
     ctx.report(

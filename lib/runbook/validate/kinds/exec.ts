@@ -1,6 +1,7 @@
 /**
  * The exec step kind: target (selection, pick, fan-out options), command and captures.
  */
+import { DEFAULT_COMMAND_TIMEOUT_MS, isFanOut } from '../../../shared/defaults.ts';
 import { TYPES } from '../../expressions.ts';
 import {
   type Capture,
@@ -26,8 +27,6 @@ import { readTemplate } from '../references.ts';
 import type { OutputInfo, Scope } from '../scope.ts';
 import type { Validation } from '../shapes.ts';
 import type { StepKindInput, StepKindResult, StepKindValidator } from '../step-kind.ts';
-
-const DEFAULT_EXEC_TIMEOUT_MS = 10 * 60_000;
 
 function readExec(
   ctx: Validation,
@@ -78,7 +77,11 @@ function readExec(
     }
   }
   if (!target || !command || !captures) return { singleExec, fanOut, outputs };
-  const effectiveTimeout = timeout ?? defaults.timeout ?? { ms: DEFAULT_EXEC_TIMEOUT_MS, range: kindRange };
+  const effectiveTimeout = timeout ??
+    defaults.timeout ?? {
+      ms: DEFAULT_COMMAND_TIMEOUT_MS,
+      range: kindRange,
+    };
   const effectiveRetry = retry ?? defaults.retry;
   return {
     step: {
@@ -152,13 +155,10 @@ export function readTarget(
       pick = undefined;
     }
   }
-  const single =
-    selector === 'task' ||
-    pick === undefined ||
-    pick.kind === 'one' ||
-    pick.kind === 'random' ||
-    (pick.kind === 'count' && pick.count === 1);
-  const fanOut = !single;
+  const fanOut = isFanOut(
+    selector === 'task',
+    pick === undefined ? undefined : pick.kind === 'count' ? pick.count : pick.kind,
+  );
 
   const clusterNode = ctx.entry(map, 'cluster');
   const cluster = clusterNode
