@@ -5,13 +5,15 @@
  * `--debug`. A {@link UsageError} exits 2 and prints the subcommand's usage. Library code never
  * calls `process.exit`.
  */
-import packageJson from '../../package.json' with { type: 'json' };
 import type { Subcommand, SubcommandEntry } from './command.ts';
 import { type CliIo, formatError, UsageError, write } from './io.ts';
 import { SUBCOMMANDS } from './subcommands.ts';
 
-/** The package's version, as package.json says. */
-export const VERSION: string = packageJson.version;
+/** The package's version, as package.json says; read only for `--version`, so starting loads no file. */
+async function packageVersion(): Promise<string> {
+  const { default: packageJson } = await import('../../package.json', { with: { type: 'json' } });
+  return packageJson.version;
+}
 
 function topUsage(commands: readonly SubcommandEntry[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -43,7 +45,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
-    await write(io.stdout, `runbook ${VERSION}\n`);
+    await write(io.stdout, `runbook ${await packageVersion()}\n`);
     return 0;
   }
   const entry = SUBCOMMANDS.find((c) => c.name === name);
