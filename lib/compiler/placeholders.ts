@@ -12,6 +12,9 @@
 
 /** The fixed placeholders and what each must be replaced with. */
 export const PLACEHOLDERS = {
+  /** ARN of the check-input Lambda: the first state of every run types and checks its input. */
+  CheckInputFnArn:
+    'ARN of the check-input function (Runbook.CheckInput: types and checks the execution input)',
   /** ARN of the exec Lambda: single-target steps and fan-out batches. */
   ExecFnArn: 'ARN of the exec function (single-target exec steps and fan-out batches)',
   /** ARN of the targets Lambda: resolves a fan-out's tasks and cuts them into batches. */

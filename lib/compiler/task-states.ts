@@ -6,7 +6,15 @@ import type { AslState, AslStates, Json } from './asl.ts';
 import { placeholderOf } from './placeholders.ts';
 
 /** What a Task state calls; lib/handlers/events.ts has each one's event and result. */
-export type TaskStateKind = 'exec' | 'batch' | 'targets' | 'summary' | 'approval' | 'notify' | 'runbook';
+export type TaskStateKind =
+  | 'checkInput'
+  | 'exec'
+  | 'batch'
+  | 'targets'
+  | 'summary'
+  | 'approval'
+  | 'notify'
+  | 'runbook';
 
 /** One Task state. */
 export interface TaskStateInfo {
@@ -26,6 +34,7 @@ const SERVICE_KINDS: Readonly<Record<string, TaskStateKind>> = {
 };
 
 const LAMBDA_KINDS: Readonly<Record<string, TaskStateKind>> = {
+  CheckInputFnArn: 'checkInput',
   TargetsFnArn: 'targets',
   FanOutSummaryFnArn: 'summary',
 };

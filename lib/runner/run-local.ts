@@ -34,8 +34,10 @@ import {
 } from '../compiler/index.ts';
 import { ContainerLocks } from '../exec/index.ts';
 import {
+  type CheckInputEvent,
   type ChildRunbookParameters,
   type ChildRunbookResult,
+  checkRunbookInput,
   createDirectoryOutputStore,
   type HandlerDeps,
   invokeExecFn,
@@ -507,6 +509,8 @@ async function invoke(
   tracker: StepTracker,
 ): Promise<unknown> {
   switch (task.kind) {
+    case 'checkInput':
+      return checkRunbookInput(payload as CheckInputEvent);
     case 'exec':
       return invokeExecFn(payload, ctx.deps, { signal });
     case 'targets':

@@ -37,6 +37,7 @@ const SAMPLES: Readonly<Record<StepKind, readonly string[]>> = {
  * an empty list is a Step Functions service integration, which needs no handler of ours.
  */
 const HANDLER_FILES: { readonly [K in TaskStateKind]: readonly string[] } = {
+  checkInput: ['lib/handlers/check-input.ts'],
   exec: ['lib/handlers/exec-step.ts'],
   batch: ['lib/handlers/batch.ts'],
   targets: ['lib/handlers/targets.ts'],

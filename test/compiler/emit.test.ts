@@ -41,7 +41,7 @@ describe('emitDefinition', () => {
       runbookYaml(`  - id: w
     exec: { target: { service: api }, command: 'echo "\${ApprovalFnArn}"' }`),
     );
-    expect(placeholders).toEqual(['ExecFnArn', 'OutputBucket']);
+    expect(placeholders).toEqual(['CheckInputFnArn', 'ExecFnArn', 'OutputBucket']);
     expect(json).toContain('echo \\"\\u0024{ApprovalFnArn}\\"');
     expect(JSON.parse(json)).toEqual(definition);
   });

@@ -6,6 +6,8 @@ import validator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslDefinition, AslState, CompiledRunbook, CompileOptions } from '../../lib/compiler/index.ts';
 import { compileRunbook } from '../../lib/compiler/index.ts';
+import { checkRunbookInput } from '../../lib/handlers/check-input.ts';
+import type { CheckInputEvent } from '../../lib/handlers/events.ts';
 import { formatDiagnostic } from '../../lib/runbook/diagnostics.ts';
 import type { Runbook } from '../../lib/runbook/model.ts';
 import { parseRunbook } from '../../lib/runbook/parse-runbook.ts';
@@ -89,6 +91,14 @@ export function taskError(name: string, value: unknown): Error {
   return error;
 }
 
+async function checkInputHandler(event: CheckInputEvent): Promise<unknown> {
+  try {
+    return await checkRunbookInput(event);
+  } catch (error) {
+    throw taskError((error as Error).name, JSON.parse((error as Error).message));
+  }
+}
+
 /** Runs a definition locally; resolves to the execution output or rejects with the failure. */
 export async function runLocal(
   definition: AslDefinition,
@@ -100,9 +110,11 @@ export async function runLocal(
   const machine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
   const retryOverrides: Record<string, number> = {};
   for (const name of Object.keys(handlers)) retryOverrides[name] = 0;
+  // The first state types and checks the input with the real core, as the runner does.
+  const all = { 'Runbook.CheckInput': checkInputHandler, ...handlers };
   const execution = machine.run(input as never, {
     overrides: {
-      taskResourceLocalHandlers: handlers as never,
+      taskResourceLocalHandlers: all as never,
       waitTimeOverrides: waits,
       retryIntervalOverrides: retryOverrides,
     },

@@ -538,7 +538,7 @@ ${extra}`);
         Retry: [{ ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 1, MaxAttempts: 1, BackoffRate: 2 }],
         Next: 'Runbook.Outputs',
       });
-      expect(placeholders).toEqual(['Runbook_purge_temp_files_Arn']);
+      expect(placeholders).toEqual(['CheckInputFnArn', 'Runbook_purge_temp_files_Arn']);
     });
 
     it.each([
@@ -663,13 +663,14 @@ ${extra}`);
     it('lists the placeholders the definition uses', () => {
       expect(compileYaml(source).placeholders).toEqual([
         'ApprovalFnArn',
+        'CheckInputFnArn',
         'ExecFnArn',
         'FanOutSummaryFnArn',
         'OutputBucket',
         'Runbook_other_Arn',
         'TargetsFnArn',
       ]);
-      expect(compileYaml(runbookYaml('  - id: w\n    wait: 1s')).placeholders).toEqual([]);
+      expect(compileYaml(runbookYaml('  - id: w\n    wait: 1s')).placeholders).toEqual(['CheckInputFnArn']);
     });
 
     it('passes asl-validator', () => {
@@ -733,7 +734,7 @@ ${extra}`);
 
     it('keeps a placeholder’s count of states in step with its uses', () => {
       const { definition } = compileYaml(runbookYaml(exec()));
-      expect(placeholdersOf(definition)).toEqual(['ExecFnArn', 'OutputBucket']);
+      expect(placeholdersOf(definition)).toEqual(['CheckInputFnArn', 'ExecFnArn', 'OutputBucket']);
     });
   });
 });

@@ -21,6 +21,7 @@ describe('taskStatesOf', () => {
     runbook: other`);
 
     expect(taskStatesOf(compileYaml(source).definition)).toEqual([
+      { name: 'Runbook.CheckInput', kind: 'checkInput', stepId: 'Runbook' },
       { name: 'one', kind: 'exec', stepId: 'one' },
       { name: 'many', kind: 'targets', stepId: 'many' },
       { name: 'many.Batch', kind: 'batch', stepId: 'many' },

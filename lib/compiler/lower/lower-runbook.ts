@@ -5,7 +5,8 @@
  * Shape (docs/compiler.md has the whole picture):
  *
  * ```text
- * Runbook.Start → Runbook.Input → Runbook.Params      normalise input, merge defaults, init steps
+ * Runbook.CheckInput                                  type and check the execution input (InvalidInput)
+ *   → Runbook.Start → Runbook.Input → Runbook.Params  normalise input, merge defaults, init steps
  *   → <step> → <step> → …                              one fragment per step, in order
  *   → Runbook.Outputs                                  { outputs, steps } is the execution output
  * ```
@@ -13,11 +14,12 @@
  * State names derive from step ids (`usage`, `purge.Batches`, `purge.Summary`); step ids are
  * identifiers, so a `.` suffix can never collide with another step's name.
  */
-import type { Runbook } from '../../runbook/model.ts';
+import type { Parameter, Runbook } from '../../runbook/model.ts';
 import type { AslDefinition, AslState, AslStates, JsonObject } from '../asl.ts';
 import { CompileError } from '../errors.ts';
 import { initialSteps, parameterDefaults, triggerDefaults } from '../layout.ts';
 import { type CompileOptions, resolveCompileOptions } from '../options.ts';
+import { placeholderToken } from '../placeholders.ts';
 import { referencedOutputs } from '../references.ts';
 import { argumentValue, setField } from '../values.ts';
 import type { Context, Named } from './context.ts';
@@ -26,6 +28,7 @@ import { lowerSteps } from './steps.ts';
 
 /** Names of the states every definition has. */
 export const FIXED_STATE_NAMES = {
+  checkInput: 'Runbook.CheckInput',
   start: 'Runbook.Start',
   input: 'Runbook.Input',
   params: 'Runbook.Params',
@@ -48,9 +51,26 @@ export function lowerRunbook(runbook: Runbook, options?: CompileOptions): AslDef
     referenced: referencedOutputs(runbook),
     lowerSteps: (steps, next, exits) => lowerSteps(ctx, steps, next, exits),
   };
-  const { start, input, params, outputs } = FIXED_STATE_NAMES;
+  const { checkInput, start, input, params, outputs } = FIXED_STATE_NAMES;
   const body = lowerSteps(ctx, runbook.steps, outputs, { succeed: outputs });
   const states: Named[] = [
+    [
+      checkInput,
+      {
+        Type: 'Task',
+        Comment:
+          'Type and check the execution input as the CLI and the API do, whoever started the run; fails with InvalidInput.',
+        Resource: placeholderToken('CheckInputFnArn'),
+        Parameters: {
+          kind: 'checkInput',
+          runbook: runbook.name,
+          parameters: runbook.parameters.map(declaration),
+          'input.$': '$',
+        },
+        ResultPath: '$',
+        Next: start,
+      },
+    ],
     [
       start,
       {
@@ -91,7 +111,11 @@ export function lowerRunbook(runbook: Runbook, options?: CompileOptions): AslDef
     [outputs, outputsState(runbook)],
   ];
   const comment = runbook.description ? `${runbook.name}: ${runbook.description}` : runbook.name;
-  const definition: AslDefinition = { Comment: comment, StartAt: start, States: toStates(states) };
+  const definition: AslDefinition = {
+    Comment: comment,
+    StartAt: checkInput,
+    States: toStates(withoutUnreachable(states, checkInput)),
+  };
   assertUniqueNames(definition, new Set());
   return definition;
 }
@@ -106,6 +130,40 @@ function assertUniqueNames(machine: AslStates, seen: Set<string>): void {
       for (const branch of state.Branches as AslStates[]) assertUniqueNames(branch, seen);
     if (state.Type === 'Map') assertUniqueNames(state.ItemProcessor as AslStates, seen);
   }
+}
+
+/** What `Runbook.CheckInput` needs of a parameter: its declaration without default or ranges. */
+function declaration(parameter: Parameter): JsonObject {
+  const out: JsonObject = { name: parameter.name, type: parameter.type, required: parameter.required };
+  if (parameter.values !== undefined) out.values = [...parameter.values];
+  for (const key of ['minimum', 'maximum', 'minLength', 'maxLength', 'pattern'] as const) {
+    const value = parameter[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * The states reachable from `start`. Step Functions (and the local engine) refuse a definition
+ * with an unreachable state: a runbook whose last step is an unconditional `fail` never reaches
+ * `Runbook.Outputs`, which then must not be emitted.
+ */
+function withoutUnreachable(states: readonly Named[], start: string): Named[] {
+  const byName = new Map(states);
+  const reached = new Set<string>();
+  const pending = [start];
+  while (pending.length > 0) {
+    const name = pending.pop() as string;
+    if (reached.has(name)) continue;
+    reached.add(name);
+    const state = byName.get(name);
+    if (state === undefined) continue;
+    const targets: unknown[] = [state.Next, state.Default];
+    for (const rule of (state.Choices as { Next?: unknown }[] | undefined) ?? []) targets.push(rule.Next);
+    for (const rule of (state.Catch as { Next?: unknown }[] | undefined) ?? []) targets.push(rule.Next);
+    for (const target of targets) if (typeof target === 'string') pending.push(target);
+  }
+  return states.filter(([name]) => reached.has(name));
 }
 
 function outputsState(runbook: Runbook): AslState {
