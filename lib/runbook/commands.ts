@@ -25,10 +25,25 @@ export interface ShellClassification {
   /** One per span, in order; `escaped` when a backslash escapes the `$` of `${{`. */
   readonly contexts: readonly (ShellContext | 'escaped')[];
   readonly problems: readonly ShellProblem[];
+  /**
+   * One per span: where the value would be read as code rather than data, in words (`[[ ]]`,
+   * `eval`, `sh -c` …), when the lexer can see it; `undefined` elsewhere. The validator warns
+   * for values whose text no guard checks (strings).
+   */
+  readonly hazards: readonly (string | undefined)[];
+  /** One per span: the span follows a `$` (`$${{ x }}` reads `$$`, the shell's PID, first). */
+  readonly afterDollar: readonly boolean[];
 }
 
 type Frame =
-  | { kind: 'code'; closer: 'none' | 'paren'; parens: number; start: number }
+  | {
+      kind: 'code';
+      closer: 'none' | 'paren';
+      parens: number;
+      start: number;
+      /** Open `case` commands, and whether a pattern (ended by a lone `)`) is being read. */
+      cases?: { depth: number; awaitingIn: boolean; pattern: boolean };
+    }
   | { kind: 'dq'; start: number }
   | { kind: 'sq'; start: number }
   | { kind: 'ansi'; start: number }
@@ -75,7 +90,9 @@ export function classifyCommand(script: string, spans: readonly ExpressionSpan[]
       const frame = stack[k] as Frame;
       switch (frame.kind) {
         case 'param':
-          continue;
+          // A word inside ${…} (a default, a pattern of # % /): quoted there, the value stays
+          // literal text instead of becoming a glob pattern ("${s##"${RB_P_x}"}").
+          return 'unquoted';
         case 'code':
           return 'unquoted';
         case 'dq':
@@ -108,6 +125,69 @@ export function classifyCommand(script: string, spans: readonly ExpressionSpan[]
     return (spans[index] as ExpressionSpan).end;
   };
 
+  /**
+   * The body of a heredoc with an unquoted delimiter: text in which `\`, backticks, `$( … )`
+   * and `$(( … ))` keep their meaning. A span after a backslash cannot expand; in backticks or
+   * arithmetic it is what it is elsewhere; inside `$( … )` the body is shell code again, so the
+   * substitution is classified as a script of its own.
+   */
+  const classifyHeredocBody = (from: number, to: number): void => {
+    markRange(from, to, 'heredoc');
+    let k = from;
+    while (k < to) {
+      const c = script[k];
+      if (c === '\\') {
+        const escaped = spanAt.get(k + 1);
+        if (escaped !== undefined) contexts[escaped] = 'escaped';
+        k += 2;
+        continue;
+      }
+      const spanHere = spanAt.get(k);
+      if (spanHere !== undefined) {
+        k = (spans[spanHere] as ExpressionSpan).end;
+        continue;
+      }
+      if (c === '`') {
+        let close = k + 1;
+        while (close < to && script[close] !== '`') close += script[close] === '\\' ? 2 : 1;
+        markRange(k, close, 'backticks');
+        k = close + 1;
+        continue;
+      }
+      if (c === '$' && script[k + 1] === '(') {
+        const arith = script[k + 2] === '(';
+        let depth = 0;
+        let close = k + 1;
+        for (; close < to; close++) {
+          if (script[close] === '(') depth++;
+          else if (script[close] === ')' && --depth === 0) break;
+        }
+        if (arith) markRange(k, close, 'arithmetic');
+        else {
+          const innerStart = k + 2;
+          const inner = script.slice(innerStart, close);
+          const innerSpans = spans
+            .map((span, index) => ({ span, index }))
+            .filter(({ span }) => span.start >= innerStart && span.end <= close);
+          const nested = classifyCommand(
+            inner,
+            innerSpans.map(({ span }) => ({
+              ...span,
+              start: span.start - innerStart,
+              end: span.end - innerStart,
+            })),
+          );
+          innerSpans.forEach(({ index }, n) => {
+            contexts[index] = nested.contexts[n] ?? 'unquoted';
+          });
+        }
+        k = close + 1;
+        continue;
+      }
+      k++;
+    }
+  };
+
   const readHeredocBodies = (from: number): number => {
     let i = from;
     while (pending.length > 0) {
@@ -120,7 +200,8 @@ export function classifyCommand(script: string, spans: readonly ExpressionSpan[]
         const line = script.slice(i, lineEnd);
         const compared = doc.stripTabs ? line.replace(/^\t+/, '') : line;
         if (compared === doc.delimiter) {
-          markRange(bodyStart, i, doc.literal ? 'literal-heredoc' : 'heredoc');
+          if (doc.literal) markRange(bodyStart, i, 'literal-heredoc');
+          else classifyHeredocBody(bodyStart, i);
           i = Math.min(lineEnd + 1, script.length);
           closed = true;
           break;
@@ -128,7 +209,8 @@ export function classifyCommand(script: string, spans: readonly ExpressionSpan[]
         i = lineEnd + 1;
       }
       if (!closed) {
-        markRange(bodyStart, script.length, doc.literal ? 'literal-heredoc' : 'heredoc');
+        if (doc.literal) markRange(bodyStart, script.length, 'literal-heredoc');
+        else classifyHeredocBody(bodyStart, script.length);
         problems.push({
           message: `the heredoc started here is never closed by a line "${doc.delimiter}"`,
           start: doc.start,
@@ -299,6 +381,43 @@ export function classifyCommand(script: string, spans: readonly ExpressionSpan[]
       i += 3;
       continue;
     }
+    const atWord = i === 0 || WORD_BREAK.test(script[i - 1] ?? '');
+    const word = atWord ? (/^[A-Za-z]+/.exec(script.slice(i, i + 5))?.[0] ?? '') : '';
+    const cases = frame.cases ?? { depth: 0, awaitingIn: false, pattern: false };
+    if (word === 'case') {
+      frame.cases = { depth: cases.depth + 1, awaitingIn: true, pattern: false };
+      i += 4;
+      continue;
+    }
+    if (cases.depth > 0) {
+      if (word === 'in' && cases.awaitingIn) {
+        frame.cases = { ...cases, awaitingIn: false, pattern: true };
+        i += 2;
+        continue;
+      }
+      if (word === 'esac') {
+        frame.cases = { depth: cases.depth - 1, awaitingIn: false, pattern: false };
+        i += 4;
+        continue;
+      }
+      if (c === ';' && next === ';') {
+        frame.cases = { ...cases, pattern: true };
+        i += 2;
+        continue;
+      }
+      // A pattern's closing ")" (and an optional opening "(") is no parenthesis to count.
+      if (cases.pattern && frame.parens === 0 && (c === ')' || c === '(')) {
+        if (c === ')') frame.cases = { ...cases, pattern: false };
+        i++;
+        continue;
+      }
+    }
+    // `(( … ))` as a command is arithmetic, as $(( … )) is: "<<" there is a shift, not a heredoc.
+    if (c === '(' && next === '(' && atWord) {
+      stack.push({ kind: 'arith', parens: 0, start: i });
+      i += 2;
+      continue;
+    }
     if (c === '(') frame.parens++;
     else if (c === ')') {
       if (frame.parens > 0) frame.parens--;
@@ -321,7 +440,98 @@ export function classifyCommand(script: string, spans: readonly ExpressionSpan[]
       end: frame.start + 1,
     });
   }
-  return { contexts, problems };
+  const hazards = spans.map((span, index) =>
+    contexts[index] === 'comment' ? undefined : codePosition(script, span.start),
+  );
+  const afterDollar = spans.map(
+    (span) => span.start > 0 && script[span.start - 1] === '$' && script[span.start - 2] !== '\\',
+  );
+  return { contexts, problems, hazards, afterDollar };
+}
+
+/** Commands that run their arguments as shell code, or evaluate them as arithmetic. */
+const CODE_COMMANDS: Readonly<Record<string, string>> = {
+  eval: '`eval`, which runs its arguments as shell code',
+  trap: '`trap`, which runs its argument as shell code',
+  let: '`let`, which evaluates its arguments as arithmetic (bash runs $(…) in a[…])',
+  declare: '`declare`, which can evaluate a value as arithmetic (bash)',
+  typeset: '`typeset`, which can evaluate a value as arithmetic',
+  local: '`local`, which can evaluate a value as arithmetic (bash, -i)',
+  readonly: '`readonly`, which can evaluate a value as arithmetic (bash, -i)',
+  source: '`source`, which runs a file as shell code',
+  '.': '`.`, which runs a file as shell code',
+  read: '`read`, whose variable names bash evaluates as subscripts (a[$(…)])',
+  xargs: '`xargs`, which re-splits its input into arguments',
+};
+
+/** Interpreters whose program text a value can be spliced into (`'…'"${{ x }}"'…'`, `-v x=…`). */
+const PROGRAMS: Readonly<Record<string, string>> = {
+  awk: 'an awk program (it can call system()); pass the value as X=… awk \'… ENVIRON["X"] …\'',
+  gawk: 'an awk program (it can call system()); pass the value as X=… gawk \'… ENVIRON["X"] …\'',
+  mawk: 'an awk program (it can call system()); pass the value as X=… mawk \'… ENVIRON["X"] …\'',
+  sed: "a sed script, where GNU sed's `e` command and `s///e` run text as a command",
+  perl: 'a perl program; pass the value in the environment ($ENV{X})',
+  python: 'a python program; pass the value in the environment (os.environ)',
+  python3: 'a python program; pass the value in the environment (os.environ)',
+  node: 'a node program; pass the value in the environment (process.env)',
+  jq: 'a jq program; pass the value with --arg',
+};
+
+const SHELLS: ReadonlySet<string> = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'busybox']);
+
+/**
+ * Where the text at `at` would be read as code rather than data, when the line shows it: inside
+ * `[[ ]]`, `(( ))` or `$[ ]`, in `${s:offset}`, in the arguments of `eval`, `trap`, `let` … or
+ * of a nested shell (`sh -c`, `find -exec sh -c`), or in `printf -v`. A heuristic over the text
+ * of the current command line (from the last `;`, `&`, `|`, newline or opening bracket); it never
+ * changes a rewrite, only adds a warning.
+ */
+function codePosition(script: string, at: number): string | undefined {
+  const lineStart = script.lastIndexOf('\n', at - 1) + 1;
+  const line = script.slice(lineStart, at);
+  if (/\[\[(?![\s\S]*\]\])/.test(line))
+    return '`[[ ]]`, whose -eq/-lt… operands bash evaluates as arithmetic';
+  if (/\(\((?![\s\S]*\)\))/.test(line)) return '`(( ))` or `$(( ))`, which evaluate text as arithmetic';
+  if (/\$\[(?![\s\S]*\])/.test(line)) return '`$[ ]`, which evaluates text as arithmetic (bash)';
+  if (/\$\{[A-Za-z_][A-Za-z0-9_]*:(?![-=?+])[^}]*$/.test(line))
+    return '`\u0024{s:offset:length}`, whose offset and length bash evaluates as arithmetic';
+  if (/\[[^\]\s]*$/.test(line) && /(^|[\s;&|(])[A-Za-z_][A-Za-z0-9_]*\[[^\]\s]*$/.test(line))
+    return 'an array subscript, which bash evaluates as arithmetic';
+  // The current simple command: after the last separator.
+  // Quoted text holds no separators: blank it out before splitting the line into commands.
+  let bare = line.replace(/'[^']*'/g, "''").replace(/"[^"]*"/g, '""');
+  // The value inside a double-quoted word still open: it is part of that word.
+  bare = bare.replace(/"[^"]*$/, '"x');
+  const command = bare.split(/;|&&|\|\||\||&|\(|\{|\bthen\b|\bdo\b|\belse\b/).pop() ?? '';
+  const words = command
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
+  // The word the value is part of: a new one after a blank, else the last one.
+  const valueWord = /\s$/.test(command) || words.length === 0 ? words.length : words.length - 1;
+  // Assignments before the command name (X=1 cmd) are not the command.
+  while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0] as string)) words.shift();
+  const [name] = words;
+  if (name === undefined) return undefined;
+  const base = name.replace(/^.*\//, '');
+  for (let w = 0; w < words.length; w++) {
+    const word = (words[w] as string).replace(/^.*\//, '');
+    const flag = words.findIndex((arg, a) => a > w && /^-[a-z]*c[a-z]*$/.test(arg));
+    // Only the word after -c is a script: later words are its $0, $1 … (data).
+    if (SHELLS.has(word) && flag > w && valueWord === flag + 1) {
+      return `a nested shell (\`${word} -c\`${base === 'find' ? ' under find -exec' : ''}), which parses its script again; pass the value as an argument: sh -c '… "$1" …' sh "\${{ … }}"`;
+    }
+  }
+  if (base === 'printf' && words.includes('-v'))
+    return '`printf -v`, whose variable name bash evaluates as a subscript';
+  const program = PROGRAMS[base];
+  // The value spliced into the program text ('…'"${{ x }}"'…'), or an awk -v assignment.
+  if (program && (line.endsWith('\'"') || /(^|\s)-v\s*\S*=$/.test(line))) {
+    return /-v\s*\S*=$/.test(line) && base.endsWith('awk')
+      ? 'an awk -v assignment, which rewrites backslash escapes (and the value is then program data); pass it as X=… awk \'… ENVIRON["X"] …\''
+      : program;
+  }
+  return CODE_COMMANDS[base];
 }
 
 /** A variable a rewritten command reads, and the reference whose value it must hold. */

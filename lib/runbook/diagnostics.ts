@@ -74,6 +74,14 @@ export const DIAGNOSTIC_CODES = {
     summary: 'An expression inside a shell comment has no effect.',
   },
   COMMAND_SYNTAX: { severity: 'warning', summary: 'A command has an unterminated quote or heredoc.' },
+  VALUE_IN_CODE_POSITION: {
+    severity: 'warning',
+    summary: 'A string value where a shell (or a nested interpreter) reads text as code or arithmetic.',
+  },
+  EXPRESSION_AFTER_DOLLAR: {
+    severity: 'error',
+    summary: 'An expression right after a `$` (`$${{ x }}` reads `$$`, the shell’s PID, first).',
+  },
   RECURSIVE_RUNBOOK: { severity: 'error', summary: 'A `runbook` step calls the runbook it is in.' },
   UNKNOWN_RUNBOOK: {
     severity: 'error',

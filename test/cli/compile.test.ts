@@ -13,7 +13,7 @@ describe('runbook compile', () => {
     const code = await main(['compile', 'runbooks/nightly-maintenance.yaml'], cap.io);
     expect(code).toBe(0);
     const definition = JSON.parse(cap.stdout());
-    expect(definition.StartAt).toBe('Runbook.Start');
+    expect(definition.StartAt).toBe('Runbook.CheckInput');
     expect(definition.States.usage).toMatchObject({ Type: 'Task', Resource: '\u0024{ExecFnArn}' });
     expect(definition.States['purge.Summary'].Resource).toBe('\u0024{FanOutSummaryFnArn}');
     expect(cap.stderr()).toBe('');

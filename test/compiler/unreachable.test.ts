@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: runbook expressions are ${{ … }}
 /**
  * A runbook whose last step is an unconditional `fail` never reaches Runbook.Outputs; the
  * compiler leaves that state out, since Step Functions and the local engine refuse a definition

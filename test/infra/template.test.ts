@@ -234,6 +234,8 @@ describe('RunbooksStack', () => {
       expect(invoke).toHaveLength(1);
       expect(invoke[0]?.Resource).toEqual([
         { 'Fn::GetAtt': [logicalIdOf('AWS::Lambda::Function', 'EngineApprovalRequestFn'), 'Arn'] },
+        // Runbook.CheckInput, the first state of every definition.
+        { 'Fn::GetAtt': [logicalIdOf('AWS::Lambda::Function', 'EngineCheckInputFn'), 'Arn'] },
         { 'Fn::GetAtt': [logicalIdOf('AWS::Lambda::Function', 'EngineExecFn'), 'Arn'] },
         { 'Fn::GetAtt': [logicalIdOf('AWS::Lambda::Function', 'EngineFanOutSummaryFn'), 'Arn'] },
         { 'Fn::GetAtt': [logicalIdOf('AWS::Lambda::Function', 'EngineTargetsFn'), 'Arn'] },

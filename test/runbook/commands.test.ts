@@ -59,7 +59,7 @@ describe('classifyCommand', () => {
     ['in $( ) inside double quotes', `echo "$(basename ${X})"`, ['unquoted']],
     ['in double quotes inside $( )', `x=$(echo "${X}")`, ['double-quotes']],
     ['in ${ } outside quotes', `echo \${A:-${X}}`, ['unquoted']],
-    ['in ${ } inside double quotes', `echo "\${A:-${X}}"`, ['double-quotes']],
+    ['in ${ } inside double quotes', `echo "\${A:-${X}}"`, ['unquoted']],
     ['in backticks', `echo \`basename ${X}\``, ['backticks']],
     ['in arithmetic', `echo $(( ${X} + 1 ))`, ['arithmetic']],
     ['in a comment', `true # ${X}`, ['comment']],

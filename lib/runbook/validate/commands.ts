@@ -25,7 +25,7 @@ export function readCommand(
   }
   const spans = findExpressions(script);
   const offsets = scalarOffsets(node);
-  const { contexts, problems } = classifyCommand(script, spans);
+  const { contexts, problems, hazards, afterDollar } = classifyCommand(script, spans);
   for (const p of problems) {
     ctx.report(
       'COMMAND_SYNTAX',
@@ -95,6 +95,26 @@ export function readCommand(
           `in ${what}: ${reference.path} sits in a shell comment and has no effect`,
         );
         break;
+    }
+    if (afterDollar[index]) {
+      ctx.report(
+        'EXPRESSION_AFTER_DOLLAR',
+        range,
+        `in ${what}: ${reference.path} follows a "$", so the shell reads "$$" (its process id) and then the value; remove the "$"`,
+      );
+      ok = false;
+      return;
+    }
+    const hazard = hazards[index];
+    // Typed values are checked at the top of the script (type-guards.ts); strings cannot be.
+    const checked =
+      ['integer', 'number', 'boolean'].includes(reference.type.base) || reference.type.values !== undefined;
+    if (hazard !== undefined && !checked) {
+      ctx.report(
+        'VALUE_IN_CODE_POSITION',
+        range,
+        `in ${what}: ${reference.path} is ${formatType(reference.type)} used in ${hazard}; a crafted value could run as code there (docs/runbooks.md, "Hostile values")`,
+      );
     }
     expressions.push({
       start: span.start,
