@@ -7,6 +7,7 @@
 import { type ParameterSpec, parameterProblems, TRIGGER_TYPES } from '../runbook/index.ts';
 import { TaskError } from '../shared/errors.ts';
 import type { CheckInputEvent, CheckInputFailure, JsonScalar, RunbookInput, TriggerInput } from './events.ts';
+import { parseCheckInputEvent } from './parse-events.ts';
 
 type Problem = CheckInputFailure['problems'][number];
 
@@ -158,4 +159,13 @@ export async function checkRunbookInput(event: CheckInputEvent): Promise<Runbook
     ...(input.params !== undefined ? { params: input.params } : {}),
     ...(input.trigger !== undefined ? { trigger: input.trigger } : {}),
   };
+}
+
+/**
+ * Serves the `${CheckInputFnArn}` Resource, for the Lambda and the local runner alike: parses
+ * the event at the edge (an `InvalidInputError` names each field that does not match the shape
+ * the compiler emits), then checks the execution input with {@link checkRunbookInput}.
+ */
+export async function invokeCheckInputFn(event: unknown): Promise<RunbookInput> {
+  return checkRunbookInput(parseCheckInputEvent(event));
 }

@@ -46,7 +46,7 @@ export {
 export { retryDelayMs, runBatch } from './batch.ts';
 export { type AppliedCaptures, applyCaptures, CAPTURE_WINDOW_BYTES } from './capture.ts';
 export { CATALOG_ENV, catalogEntry, parseCatalog } from './catalog.ts';
-export { checkRunbookInput, runbookInputProblems } from './check-input.ts';
+export { checkRunbookInput, invokeCheckInputFn, runbookInputProblems } from './check-input.ts';
 export { type CreateHandlerDepsOptions, createHandlerDeps } from './create-deps.ts';
 export type { HandlerDeps, HandlerInvocation } from './deps.ts';
 export type * from './events.ts';
@@ -71,6 +71,7 @@ export {
 export {
   batchEventSchema,
   execEventSchema,
+  parseCheckInputEvent,
   parseExecFnEvent,
   parseSummaryEvent,
   parseTargetsEvent,

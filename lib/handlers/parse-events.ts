@@ -18,6 +18,8 @@ import type {
   BatchEvent,
   BatchTargetResult,
   CaptureSpec,
+  CheckInputEvent,
+  CheckInputParameter,
   ExecEvent,
   JsonScalar,
   RetrySpec,
@@ -152,6 +154,29 @@ export const summaryEventSchema: z.ZodMiniType<SummaryEvent> = z.strictObject({
   maxListedFailures: count,
 });
 
+const checkInputParameter: z.ZodMiniType<CheckInputParameter> = z.strictObject({
+  name: text,
+  type: z.enum(['string', 'integer', 'number', 'boolean', 'enum']),
+  required: z.boolean(),
+  values: z.optional(z.array(text)),
+  minimum: z.optional(z.number()),
+  maximum: z.optional(z.number()),
+  minLength: z.optional(count),
+  maxLength: z.optional(count),
+  pattern: z.optional(text),
+});
+
+/**
+ * `${CheckInputFnArn}`: the first state of every runbook. `input` is the execution's input as
+ * it came, whatever it holds: judging it is the core's job, which names each bad field.
+ */
+export const checkInputEventSchema: z.ZodMiniType<CheckInputEvent> = z.strictObject({
+  kind: z.literal('checkInput'),
+  runbook: text,
+  parameters: z.array(checkInputParameter),
+  input: z.unknown(),
+});
+
 /** Either event of `${ExecFnArn}`, told apart by `kind`. */
 const execFnEventSchema: z.ZodMiniType<ExecEvent | BatchEvent> = z.discriminatedUnion('kind', [
   execEventObject,
@@ -180,4 +205,9 @@ export function parseTargetsEvent(input: unknown): TargetsEvent {
 /** Parses the event of `${FanOutSummaryFnArn}`. @throws InvalidInputError */
 export function parseSummaryEvent(input: unknown): SummaryEvent {
   return parseInput(summaryEventSchema, input, 'fan-out-summary event');
+}
+
+/** Parses the event of `${CheckInputFnArn}`. @throws InvalidInputError */
+export function parseCheckInputEvent(input: unknown): CheckInputEvent {
+  return parseInput(checkInputEventSchema, input, 'check-input event');
 }

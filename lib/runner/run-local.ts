@@ -34,12 +34,11 @@ import {
 } from '../compiler/index.ts';
 import { ContainerLocks } from '../exec/index.ts';
 import {
-  type CheckInputEvent,
   type ChildRunbookParameters,
   type ChildRunbookResult,
-  checkRunbookInput,
   createDirectoryOutputStore,
   type HandlerDeps,
+  invokeCheckInputFn,
   invokeExecFn,
   invokeFanOutSummaryFn,
   invokeTargetsFn,
@@ -510,7 +509,7 @@ async function invoke(
 ): Promise<unknown> {
   switch (task.kind) {
     case 'checkInput':
-      return checkRunbookInput(payload as CheckInputEvent);
+      return invokeCheckInputFn(payload);
     case 'exec':
       return invokeExecFn(payload, ctx.deps, { signal });
     case 'targets':

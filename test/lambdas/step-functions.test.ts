@@ -109,3 +109,49 @@ describe('lambdas/targets and lambdas/fan-out-summary', () => {
     expect((failed as Error).name).toBe('ErrorBudgetExceeded');
   });
 });
+
+describe('lambdas/check-input', () => {
+  const parameters = [
+    { name: 'days', type: 'integer', required: true, minimum: 1 },
+    { name: 'reason', type: 'string', required: false },
+  ];
+
+  it('returns params and trigger for a good input', async () => {
+    const { handler } = await import('../../lambdas/check-input.ts');
+    const input = { params: { days: 3 }, trigger: { api: { caller: 'arn:aws:iam::1:user/a' } } };
+    const value = await handler(
+      { kind: 'checkInput', runbook: 'purge', parameters, input },
+      lambdaContext(30_000),
+    );
+    expect(value).toEqual(input);
+  });
+
+  it('fails with InvalidInput naming each bad field of the execution input', async () => {
+    const { handler } = await import('../../lambdas/check-input.ts');
+    const input = { params: { days: 'a[$(touch /tmp/x)]', extra: 1 } };
+    const failure = handler(
+      { kind: 'checkInput', runbook: 'purge', parameters, input },
+      lambdaContext(30_000),
+    );
+    await expect(failure).rejects.toMatchObject({ name: 'InvalidInput' });
+    const message = JSON.parse(((await failure.catch((e: Error) => e)) as Error).message);
+    expect(message.runbook).toBe('purge');
+    expect(message.problems.map((p: { field: string }) => p.field).sort()).toEqual([
+      'params.days',
+      'params.extra',
+    ]);
+  });
+
+  it('refuses an event whose shape is not what the compiler emits, naming the field', async () => {
+    const { handler } = await import('../../lambdas/check-input.ts');
+    const event = {
+      kind: 'checkInput',
+      runbook: 'purge',
+      parameters: [{ name: 'days', type: 'int' }],
+      input: {},
+    };
+    await expect(handler(event, lambdaContext(30_000))).rejects.toThrow(
+      /parameters\[0\]\.type: received "int"/,
+    );
+  });
+});
