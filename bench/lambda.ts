@@ -9,7 +9,7 @@
  *   `node -e 0` in the same rounds.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -96,7 +96,12 @@ export async function benchLambda(results: BenchResults): Promise<void> {
     const synth = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
       cwd: ROOT,
       encoding: 'utf8',
-      env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(cdkContext()) },
+      env: {
+        ...process.env,
+        CDK_OUTDIR: outdir,
+        // The CLI also turns on asset metadata (aws:asset:path), which assetOf reads.
+        CDK_CONTEXT_JSON: JSON.stringify({ ...cdkContext(), 'aws:cdk:enable-asset-metadata': true }),
+      },
     });
     if (synth.status !== 0) throw new Error(`bin/app.ts failed: ${synth.stderr}`);
     const file = path.join(assetOf(outdir, 'EcsRunbooks', 'EngineExecFn'), 'index.mjs');
@@ -106,6 +111,8 @@ export async function benchLambda(results: BenchResults): Promise<void> {
       dominant: await dominantInputs(entry),
     });
 
+    // The bundle leaves @aws-sdk/* to the Lambda runtime; here the project's own copy stands in.
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(outdir, 'node_modules'));
     const script = `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;
     const env = {
       ...process.env,
