@@ -21,13 +21,27 @@ function shownValue(value: JsonScalar): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
-/** Renders run events as an indented tree, one line at a time (it works in a pipe too). */
+/** The path of a step: the `runbook` steps it is nested in, then its id (`call/say`). */
+function pathOf(scope: readonly string[], stepId?: string): string {
+  return [...scope, ...(stepId === undefined ? [] : [stepId])].join('/');
+}
+
+/**
+ * Renders run events as an indented tree, one line at a time (it works in a pipe too).
+ *
+ * Steps that run at once (parallel branches) interleave their lines. A step's own start and end
+ * lines name it; the lines under a step (its targets, retries, notifications, approvals, a called
+ * runbook's steps) do not, so when the line before them was another step's, a `… <step>` line
+ * says whose they are.
+ */
 export class ProgressTree {
   readonly #write: (text: string) => void;
   readonly #approvalNote: string | undefined;
   /** Indent of each scope's steps, and each step's depth, by scope. */
   readonly #base = new Map<string, number>([['', 0]]);
   readonly #depth = new Map<string, number>();
+  /** The path of the step the last line was about ('' for the run's own lines). */
+  #last = '';
 
   /**
    * @param approvalNote printed under each approval request (how it will be decided)
@@ -49,9 +63,32 @@ export class ProgressTree {
     for (const line of lines) this.#write(`${indent}${line}\n`);
   }
 
+  /**
+   * Before lines that sit under the step at `within` (a path): when the last line was about
+   * neither that step nor one inside it, a line naming the step. `about` is the path the lines
+   * are about.
+   */
+  #under(within: string, about = within): void {
+    if (within !== '' && this.#last !== within && !this.#last.startsWith(`${within}/`)) {
+      const parts = within.split('/');
+      const stepId = parts.pop() as string;
+      this.#write(`${this.#indent(parts, stepId)}… ${stepId}\n`);
+    }
+    this.#last = about;
+  }
+
   /** Renders one event. */
   render(event: RunEvent): void {
     const key = event.scope.join('/');
+    // The run's own lines and a step's start and end name what they are about; the others sit
+    // under their step.
+    if (event.type === 'step-started' || event.type === 'step-finished') {
+      this.#under(key, pathOf(event.scope, event.stepId));
+    } else if (event.type === 'run-started' || event.type === 'run-finished') {
+      this.#under(key);
+    } else {
+      this.#under(pathOf(event.scope, event.stepId));
+    }
     switch (event.type) {
       case 'run-started': {
         for (const step of event.steps) this.#depth.set(`${key}|${step.id}`, step.depth);
@@ -77,11 +114,17 @@ export class ProgressTree {
           `${this.#indent(event.scope, event.stepId)}▶ ${event.stepId} (${event.kind})${event.name ? ` ${event.name}` : ''}\n`,
         );
         break;
-      case 'step-retried':
+      case 'step-retried': {
+        const failed = (event.value as { result?: ExecResult } | undefined)?.result;
+        const exit = failed?.exitCode != null ? ` (exit ${failed.exitCode})` : '';
         this.#write(
-          `${this.#indent(event.scope, event.stepId, 1)}↻ retry ${event.retry} after ${event.error.name}: ${firstLine(event.error.message)}\n`,
+          `${this.#indent(event.scope, event.stepId, 1)}↻ retry ${event.retry} after ${event.error.name}${exit}: ${firstLine(event.error.message)}\n`,
         );
+        // The failed try's output: the retry's own replaces it in the step's value.
+        if (failed)
+          this.#lines(`${this.#indent(event.scope, event.stepId, 2)}│ `, tailLines(failed.output.tail, 4));
         break;
+      }
       case 'target-finished':
         this.#target(this.#indent(event.scope, event.stepId, 1), event.result, event.attempt);
         break;
@@ -159,7 +202,11 @@ export class ProgressTree {
       this.#lines(`${inner}│ `, result.output.truncated && tail[0] !== '…' ? ['…', ...tail] : tail);
       if (result.output.uri) this.#write(`${inner}whole output: ${result.output.uri}\n`);
     }
-    if (kind !== 'fan-out' && kind !== 'parallel' && kind !== 'runbook') {
+    const message = (value as { message?: unknown }).message;
+    if (typeof message === 'string' && message !== '') this.#lines(inner, message.split('\n'));
+    // A failed step's captures were never read (each is null): only a success shows its outputs.
+    // A fan-out's counts are on its line above, and a parallel step has none of its own.
+    if (status === 'succeeded' && kind !== 'fan-out' && kind !== 'parallel') {
       for (const [name, output] of Object.entries(value.outputs)) {
         this.#write(`${inner}${name} = ${shownValue(output)}\n`);
       }
