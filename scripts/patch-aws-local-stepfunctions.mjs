@@ -14,6 +14,9 @@
 //    `{}` the next argument.
 // 3. States.Base64Encode/Decode use btoa/atob, which work on Latin-1: a non-ASCII character is
 //    refused or decoded as mojibake. AWS encodes and decodes UTF-8.
+// 4. The context object has no `State` (`$$.State.Name`, `EnteredTime`, `RetryCount`), so a
+//    path such as `$$.State.RetryCount` fails. Each state's try now sets it before the state's
+//    input is processed: RetryCount counts the retries of this entry of the state, as on AWS.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -89,6 +92,20 @@ const REPLACEMENTS = [
     ].join('\n'),
   },
   {
+    what: 'the context object has State',
+    from: '      const processedInput = this.processInput(input, context);\n',
+    to: [
+      '      this.enteredTime ??= new Date().toISOString();',
+      '      context["State"] = {',
+      '        Name: this.stateName,',
+      '        EnteredTime: this.enteredTime,',
+      '        RetryCount: this.retrierAttempts.reduce((sum, n) => sum + n, 0)',
+      '      };',
+      '      const processedInput = this.processInput(input, context);',
+      '',
+    ].join('\n'),
+  },
+  {
     what: 'States.Base64Encode encodes UTF-8',
     from: '    return btoa(str);\n',
     to: '    return Buffer.from(str, "utf8").toString("base64");\n',
@@ -117,14 +134,11 @@ if (version !== PINNED) fail(`found version ${version}, but this patch is writte
 for (const file of FILES) {
   const path = join(root, file);
   const source = readFileSync(path, 'utf8');
-  if (source.startsWith(MARKER)) {
-    for (const { what, to } of REPLACEMENTS) {
-      if (!source.includes(to)) fail(`${file} is marked as patched but lacks the change "${what}"`);
-    }
-    continue;
-  }
-  let patched = source;
+  const marked = source.startsWith(MARKER);
+  let patched = marked ? source.slice(MARKER.length) : source;
   for (const { what, from, to } of REPLACEMENTS) {
+    // A file patched before a change was added to this script gets that change alone.
+    if (marked && patched.includes(to)) continue;
     const count = patched.split(from).length - 1;
     if (count !== 1) fail(`${file}: expected the code for "${what}" once, found it ${count} times`);
     patched = patched.replace(from, () => to);

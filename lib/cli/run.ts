@@ -4,13 +4,15 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import type { JsonScalar, TriggerInput } from '../handlers/events.ts';
+import type { ExecResult } from '../exec/result.ts';
+import type { FanOutStepValue, JsonScalar, StepValue, TriggerInput } from '../handlers/events.ts';
 import { ParameterError } from '../runbook/errors.ts';
 import { parseParameterArguments } from '../runbook/parameters.ts';
 import type { ApprovalAnswer, ApprovalPolicy, ApprovalRequest } from '../runner/approval.ts';
+import type { LocalRunResult, RunEvent } from '../runner/progress.ts';
+import { formatDuration } from '../shared/duration.ts';
 import type { Subcommand } from './command.ts';
 import { type CliIo, UsageError, write } from './io.ts';
-import { formatSummary, ProgressTree } from './progress-tree.ts';
 import { terminalSafe } from './terminal-safe.ts';
 import { printDiagnostics, readRunbookFile } from './validate.ts';
 
@@ -225,6 +227,198 @@ function terminalApprover(io: CliIo, approver: string): { policy: ApprovalPolicy
     },
     close: () => reader?.rl.close(),
   };
+}
+
+const MARKS = { succeeded: '✓', failed: '✗', skipped: '-' } as const;
+const TAIL_LINES = 8;
+
+function tailLines(tail: string, max: number): string[] {
+  const lines = tail.replace(/\n$/, '').split('\n');
+  if (lines.length === 1 && lines[0] === '') return [];
+  return lines.length > max ? ['…', ...lines.slice(-max)] : lines;
+}
+
+function shownValue(value: JsonScalar): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** Renders run events as an indented tree, one line at a time (it works in a pipe too). */
+export class ProgressTree {
+  readonly #write: (text: string) => void;
+  readonly #approvalNote: string | undefined;
+  /** Indent of each scope's steps, and each step's depth, by scope. */
+  readonly #base = new Map<string, number>([['', 0]]);
+  readonly #depth = new Map<string, number>();
+
+  /**
+   * @param approvalNote printed under each approval request (how it will be decided)
+   */
+  constructor(write: (text: string) => void, approvalNote?: string) {
+    // Every line shows runbook values (parameters, trigger fields, messages, errors): escape
+    // the control characters among them before they reach a terminal.
+    this.#write = (text) => write(terminalSafe(text));
+    this.#approvalNote = approvalNote;
+  }
+
+  #indent(scope: readonly string[], stepId?: string, extra = 0): string {
+    const key = scope.join('/');
+    const depth = stepId === undefined ? 0 : (this.#depth.get(`${key}|${stepId}`) ?? 0);
+    return '  '.repeat((this.#base.get(key) ?? 0) + depth + extra);
+  }
+
+  #lines(indent: string, lines: readonly string[]): void {
+    for (const line of lines) this.#write(`${indent}${line}\n`);
+  }
+
+  /** Renders one event. */
+  render(event: RunEvent): void {
+    const key = event.scope.join('/');
+    switch (event.type) {
+      case 'run-started': {
+        for (const step of event.steps) this.#depth.set(`${key}|${step.id}`, step.depth);
+        if (event.scope.length === 0) {
+          this.#write(
+            `runbook ${event.runbook} (${event.execution.slice(event.execution.lastIndexOf(':') + 1)})\n`,
+          );
+          this.#write(`outputs of every target in ${event.outputDir}\n`);
+        } else {
+          const parentScope = event.scope.slice(0, -1);
+          const parentStep = event.scope[event.scope.length - 1] as string;
+          const parentKey = parentScope.join('/');
+          this.#base.set(
+            key,
+            (this.#base.get(parentKey) ?? 0) + (this.#depth.get(`${parentKey}|${parentStep}`) ?? 0) + 2,
+          );
+          this.#write(`${this.#indent(parentScope, parentStep, 1)}runbook ${event.runbook}\n`);
+        }
+        break;
+      }
+      case 'step-started':
+        this.#write(
+          `${this.#indent(event.scope, event.stepId)}▶ ${event.stepId} (${event.kind})${event.name ? ` ${event.name}` : ''}\n`,
+        );
+        break;
+      case 'step-retried':
+        this.#write(
+          `${this.#indent(event.scope, event.stepId, 1)}↻ retry ${event.retry} after ${event.error.name}: ${firstLine(event.error.message)}\n`,
+        );
+        break;
+      case 'target-finished':
+        this.#target(this.#indent(event.scope, event.stepId, 1), event.result, event.attempt);
+        break;
+      case 'notification':
+        this.#write(
+          `${this.#indent(event.scope, event.stepId, 1)}✉ ${event.topic}${event.subject ? ` — ${event.subject}` : ''}\n`,
+        );
+        this.#lines(this.#indent(event.scope, event.stepId, 2), event.message.split('\n'));
+        break;
+      case 'approval-requested':
+        this.#write(`${this.#indent(event.scope, event.stepId, 1)}? ${event.message}\n`);
+        if (this.#approvalNote) {
+          this.#write(
+            `${this.#indent(event.scope, event.stepId, 1)}  ${this.#approvalNote.replace('{timeout}', formatDuration(event.timeoutMs))}\n`,
+          );
+        }
+        break;
+      case 'approval-decided':
+        this.#write(
+          `${this.#indent(event.scope, event.stepId, 1)}${event.approved ? '✓ approved' : '✗ rejected'} by ${event.approvedBy}${event.comment ? `: ${event.comment}` : ''}\n`,
+        );
+        break;
+      case 'step-finished':
+        this.#step(event.scope, event.stepId, event.kind, event.status, event.durationMs, event.value);
+        break;
+      case 'run-finished':
+        if (event.scope.length > 0) {
+          const parentScope = event.scope.slice(0, -1);
+          const parentStep = event.scope[event.scope.length - 1] as string;
+          this.#write(
+            `${this.#indent(parentScope, parentStep, 1)}runbook ${event.result.runbook} ${event.result.status} in ${formatDuration(event.result.durationMs)}\n`,
+          );
+        }
+        break;
+    }
+  }
+
+  #target(indent: string, result: ExecResult, attempt: number): void {
+    const mark = result.status === 'succeeded' ? '✓' : '✗';
+    const exit = result.exitCode !== null ? ` (exit ${result.exitCode})` : '';
+    const error = result.error ? `: ${result.error.name}: ${firstLine(result.error.message)}` : '';
+    const tryText = attempt > 1 ? ` [try ${attempt}]` : '';
+    this.#write(
+      `${indent}${mark} ${result.taskId}${result.container ? `/${result.container}` : ''} ${result.status} in ${formatDuration(result.durationMs)}${exit}${tryText}${error}\n`,
+    );
+    this.#lines(`${indent}  │ `, tailLines(result.output.tail, result.status === 'succeeded' ? 2 : 4));
+  }
+
+  #step(
+    scope: readonly string[],
+    stepId: string,
+    kind: string,
+    status: StepValue['status'],
+    durationMs: number,
+    value: StepValue,
+  ): void {
+    const indent = this.#indent(scope, stepId);
+    if (status === 'skipped') {
+      this.#write(`${indent}${MARKS.skipped} ${stepId} skipped\n`);
+      return;
+    }
+    const details: string[] = [];
+    if (value.exitCode !== null) details.push(`exit ${value.exitCode}`);
+    if (kind === 'fan-out') {
+      const { total, succeeded } = (value as FanOutStepValue).outputs;
+      details.push(`${succeeded}/${total} targets succeeded`);
+    }
+    this.#write(
+      `${indent}${MARKS[status]} ${stepId} ${status} in ${formatDuration(durationMs)}${details.length > 0 ? ` (${details.join(', ')})` : ''}\n`,
+    );
+    const inner = this.#indent(scope, stepId, 1);
+    const result = (value as { result?: ExecResult }).result;
+    if (result) {
+      const tail = tailLines(result.output.tail, TAIL_LINES);
+      this.#lines(`${inner}│ `, result.output.truncated && tail[0] !== '…' ? ['…', ...tail] : tail);
+      if (result.output.uri) this.#write(`${inner}whole output: ${result.output.uri}\n`);
+    }
+    if (kind !== 'fan-out' && kind !== 'parallel' && kind !== 'runbook') {
+      for (const [name, output] of Object.entries(value.outputs)) {
+        this.#write(`${inner}${name} = ${shownValue(output)}\n`);
+      }
+    }
+    if (value.error) {
+      this.#write(`${inner}${value.error.name}: ${value.error.message}\n`);
+      if (value.error.hint) this.#write(`${inner}hint: ${value.error.hint}\n`);
+    }
+  }
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+/** The summary printed after the tree. */
+export function formatSummary(result: LocalRunResult): string {
+  const lines: string[] = [];
+  if (result.status === 'succeeded') {
+    lines.push(`${MARKS.succeeded} ${result.runbook} succeeded in ${formatDuration(result.durationMs)}`);
+  } else {
+    const error = result.error;
+    lines.push(
+      `${MARKS.failed} ${result.runbook} failed in ${formatDuration(result.durationMs)}` +
+        (error ? `: ${error.name}${error.stepId ? ` in step ${error.stepId}` : ''}: ${error.message}` : ''),
+    );
+  }
+  const outputs = Object.entries(result.outputs);
+  if (outputs.length > 0) {
+    lines.push('outputs:');
+    for (const [name, value] of outputs) lines.push(`  ${name} = ${shownValue(value)}`);
+  }
+  const counts = { succeeded: 0, failed: 0, skipped: 0 };
+  for (const value of Object.values(result.steps)) counts[value.status]++;
+  lines.push(`steps: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped`);
+  lines.push(`whole outputs: ${result.outputDir}`);
+  return `${lines.join('\n')}\n`;
 }
 
 async function runRun(args: readonly string[], io: CliIo): Promise<number> {

@@ -172,6 +172,13 @@ export const EXEC_ERROR_HINTS = {
       'state, Runbook.CheckInput, lists each problem in the Cause). Start it with values of the declared ' +
       'types: `runbook validate` and docs/runbooks.md show the declarations.',
   },
+  OutputNotStored: {
+    retry: 'never',
+    hint:
+      'The command ran (its exit code and output tail are in the step’s result) but its whole output ' +
+      'could not be written to the output store ({detail}). Check that the output bucket exists and that ' +
+      'the exec function’s role may s3:PutObject under the runbook’s prefix; the command is not run again.',
+  },
 } as const satisfies Record<string, ErrorTableRow>;
 
 /**

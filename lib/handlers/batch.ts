@@ -22,6 +22,7 @@ import { type Clock, RETRYABLE_TASK_ERROR_NAMES, sleep, systemClock } from '../s
 import type { HandlerDeps, HandlerInvocation } from './deps.ts';
 import type { BatchEvent, BatchResult, BatchTargetResult, RetrySpec } from './events.ts';
 import { exportEnv } from './internal/values.ts';
+import { OutputNotStoredError } from './output-store.ts';
 
 /** Tail kept per record in memory: a batch returns no tails, the store has the whole output. */
 const BATCH_TAIL_BYTES = 4_096;
@@ -65,9 +66,12 @@ export async function runBatch(
     runbook: event.runbook,
     execution: event.execution,
     stepId: event.stepId,
+    command: event.script,
   });
   const slots = await describeBatch(event, deps, clock, invocation.signal);
   const final = new Map<string, ExecResult>();
+  /** The try each task's final record is of (its output's key has it). */
+  const tries = new Map<string, number>();
   for (const slot of slots) {
     if ('record' in slot) {
       final.set(slot.taskId, slot.record);
@@ -105,10 +109,19 @@ export async function runBatch(
     results.forEach((result, index) => {
       const target = pending[index] as ResolvedTarget;
       final.set(target.taskId, result);
+      tries.set(target.taskId, attempt);
       const retryable =
         result.status !== 'succeeded' && result.error !== undefined && RETRYABLE.has(result.error.name);
       if (retryable && attempt < attempts && !invocation.signal?.aborted) again.push(target);
     });
+    // A try that runs again keeps its output under its own attempt; a failure to store it is
+    // not the target's result (the last try's is).
+    for (const target of again) {
+      const record = final.get(target.taskId) as ExecResult;
+      await staged.publish(record, { attempt }).catch((error: unknown) => {
+        if (!(error instanceof OutputNotStoredError)) throw error;
+      });
+    }
     pending = again;
     if (pending.length > 0 && event.retry) {
       try {
@@ -124,13 +137,23 @@ export async function runBatch(
   for (const taskId of event.taskIds) {
     const record = final.get(taskId);
     if (record === undefined) throw new Error(`batch lost the record of task ${taskId}`);
-    const uri = await staged.publish(record);
+    let uri: string | undefined;
+    let lost = false;
+    try {
+      uri = await staged.publish(record, { attempt: tries.get(taskId) ?? 1 });
+    } catch (error) {
+      if (!(error instanceof OutputNotStoredError)) throw error;
+      lost = true;
+    }
+    // A command that succeeded but whose output could not be stored fails as OutputNotStored;
+    // its exit code stands.
+    const lostSuccess = lost && record.status === 'succeeded';
     out.push({
       taskId,
       exitCode: record.exitCode,
-      status: record.status,
+      status: lostSuccess ? 'error' : record.status,
       ...(uri ? { uri } : {}),
-      ...(record.error ? { error: record.error.name } : {}),
+      ...(record.error ? { error: record.error.name } : lostSuccess ? { error: 'OutputNotStored' } : {}),
     });
   }
   return out;

@@ -181,8 +181,16 @@ export interface ExecEvent extends StepEventBase {
   readonly captures: readonly CaptureSpec[];
   /** The tail kept in the state and in the thrown message, in bytes. */
   readonly stateTailBytes: number;
-  /** Where the full output goes: `s3://<outputBucket>/<runbook>/<execution name>/<stepId>/<taskId>.log`. */
+  /**
+   * Where the full output goes: `s3://<outputBucket>/<runbook>/<execution name>/<stepId>/<attempt>/<taskId>.log`
+   * on AWS (attempt = `retryCount` + 1), a directory locally.
+   */
   readonly outputBucket: string;
+  /**
+   * `$$.State.RetryCount`: how many times Step Functions has retried this state (0 on the first
+   * try), so each try's output has its own key. @default 0
+   */
+  readonly retryCount?: number;
 }
 
 /** A fan-out's tasks, cut into batches of task ids and kept in the state. */

@@ -1,11 +1,12 @@
 /**
  * The exec handler core for a single-target step (`${ExecFnArn}` with `kind: 'exec'`).
  */
-import { runExec } from '../exec/index.ts';
+import { hintFor, runExec } from '../exec/index.ts';
 import { applyCaptures, CAPTURE_WINDOW_BYTES } from './capture.ts';
 import type { HandlerDeps, HandlerInvocation } from './deps.ts';
 import type { ExecEvent, ExecStepValue } from './events.ts';
 import { execFailure, exportEnv, failStep, smallRecord, stepError } from './internal/values.ts';
+import { OutputNotStoredError } from './output-store.ts';
 
 /**
  * Runs a step's script in one target and returns the step's value.
@@ -14,7 +15,7 @@ import { execFailure, exportEnv, failStep, smallRecord, stepError } from './inte
  * `stateTailBytes`, and `outputs` holding every capture (found, else `default`), read from the
  * last {@link CAPTURE_WINDOW_BYTES} of the output. A capture that finds nothing and has no
  * `default` fails the step with `CaptureFailed`, the reason in its message. When the command did not exit 0, throws a `TaskError` named after the record's error (CommandFailed, ExecTimeout,
- * SessionInterrupted, PreflightFailed, CaptureFailed or an AWS error name) whose message is the same value with
+ * SessionInterrupted, PreflightFailed, CaptureFailed, OutputNotStored or an AWS error name) whose message is the same value with
  * `status: 'failed'` and captures at their defaults; a failure of the selection (NoTargets, a
  * missing container, an AWS error of ListTasks/DescribeTasks) fails the step the same way,
  * without a record.
@@ -33,6 +34,8 @@ export async function runExecStep(
     runbook: event.runbook,
     execution: event.execution,
     stepId: event.stepId,
+    attempt: (event.retryCount ?? 0) + 1,
+    command: event.script,
   });
   const onResult = invocation.onResult;
   let results: Awaited<ReturnType<typeof runExec>>['results'];
@@ -69,7 +72,24 @@ export async function runExecStep(
     // runExec returns one record per resolved target and throws NoTargets for none.
     throw new Error(`runExec returned no record for step ${event.stepId}`);
   }
-  const uri = await staged.publish(record);
+  let uri: string | undefined;
+  try {
+    uri = await staged.publish(record);
+  } catch (error) {
+    if (!(error instanceof OutputNotStoredError)) throw error;
+    // The command ran: the value keeps its exit code and tail, the error says where the output is not.
+    throw failStep('OutputNotStored', {
+      status: 'failed',
+      exitCode: record.exitCode,
+      outputs: applyCaptures(event.captures, undefined).values,
+      error: stepError({
+        name: 'OutputNotStored',
+        message: error.message,
+        hint: hintFor('OutputNotStored', { detail: error.uri }),
+      }),
+      result: smallRecord(record, event.stateTailBytes, undefined),
+    });
+  }
   const result = smallRecord(record, event.stateTailBytes, uri);
   if (record.status === 'succeeded') {
     const captured = applyCaptures(event.captures, record.output.tail);

@@ -1,5 +1,5 @@
 /**
- * The environment the api and approval-request functions read at cold start: the names the
+ * The environment the functions read at cold start: the names the
  * stack sets (docs/api.md#settings) and their parsing, so a missing or bad value stops the
  * function with a message that names the variable, the value and what is accepted.
  */
@@ -16,6 +16,11 @@ export const FUNCTION_ENV = {
   apiUrl: 'API_URL',
   /** The SNS topic approval requests go to. approval-request only. */
   approvalTopicArn: 'APPROVAL_TOPIC_ARN',
+  /**
+   * The output bucket's name. exec, targets and fan-out-summary: when set, full outputs and
+   * Distributed Map items go to S3 (the bucket each event names), else to a local directory.
+   */
+  outputBucket: 'OUTPUT_BUCKET',
 } as const;
 
 const url = z.string().check(z.regex(/^https:\/\/[^\s/]+(\/\S*)?$/));

@@ -65,7 +65,9 @@ export {
   createDirectoryOutputStore,
   executionNameOf,
   type OutputLocation,
+  OutputNotStoredError,
   type OutputStore,
+  type PublishOptions,
   type StagedOutputs,
 } from './output-store.ts';
 export {
@@ -79,4 +81,11 @@ export {
   targetsEventSchema,
 } from './parse-events.ts';
 export { type InputProblem, InvalidInputError } from './parse-input.ts';
+export {
+  createS3OutputStore,
+  fanOutPrefix,
+  outputKey,
+  outputMetadata,
+  type S3OutputStoreOptions,
+} from './s3-output-store.ts';
 export { batchesOf, resolveFanOutTargets } from './targets.ts';

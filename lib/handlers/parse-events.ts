@@ -105,6 +105,7 @@ const execEventObject = z.strictObject({
   captures: z.array(captureSpec),
   stateTailBytes: count,
   outputBucket: text,
+  retryCount: z.optional(count),
 });
 
 /** `${ExecFnArn}` with `kind: 'exec'`: a single-target step. */

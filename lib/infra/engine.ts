@@ -8,7 +8,7 @@
  * `grantRunbooks`.
  */
 import path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -154,6 +154,11 @@ export class Engine extends Construct {
     this.functions['approval-request'].addEnvironment('API_URL', apiUrl);
     this.functions.api.addEnvironment('API_URL', apiUrl);
     this.approvalTopic.grantPublish(this.functions['approval-request']);
+    // The step functions store full outputs and Distributed Map items in the bucket (lib/handlers
+    // picks the S3 output store when OUTPUT_BUCKET is set); permissions.ts grants the prefixes.
+    for (const name of ['exec', 'targets', 'fan-out-summary'] as const) {
+      this.functions[name].addEnvironment('OUTPUT_BUCKET', this.bucket.bucketName);
+    }
   }
 
   /**
@@ -198,6 +203,7 @@ export class Engine extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: spec.memoryMb,
+      ...(spec.ephemeralStorageMb ? { ephemeralStorageSize: Size.mebibytes(spec.ephemeralStorageMb) } : {}),
       timeout: Duration.seconds(spec.timeoutSeconds),
       role,
       logGroup,
@@ -217,8 +223,10 @@ export class Engine extends Construct {
         mainFields: ['module', 'main'],
         minify: true,
         sourceMap: false,
-        // The Lambda runtime ships the AWS SDK v3; ws' optional native helpers are never installed.
-        externalModules: ['@aws-sdk/*', 'bufferutil', 'utf-8-validate'],
+        // The Lambda runtime ships the AWS SDK v3's clients; not every other @aws-sdk package
+        // (lib-storage, the S3 output store's uploads, is bundled). ws' optional native helpers
+        // are never installed.
+        externalModules: ['@aws-sdk/client-*', 'bufferutil', 'utf-8-validate'],
         // An ESM bundle of CommonJS dependencies (ws) needs a require for Node's built-ins.
         banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
       },

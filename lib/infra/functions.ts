@@ -32,6 +32,8 @@ export interface FunctionSpec {
   readonly memoryMb: number;
   /** Timeout in seconds. */
   readonly timeoutSeconds: number;
+  /** The size of /tmp in MB (512 to 10,240). @default 512 */
+  readonly ephemeralStorageMb?: number;
 }
 
 /**
@@ -46,6 +48,10 @@ export const FUNCTION_SPECS: readonly FunctionSpec[] = [
     placeholder: 'ExecFnArn',
     memoryMb: 1024,
     timeoutSeconds: 900,
+    // Full outputs are staged in /tmp until the batch's records are final and uploaded (up to
+    // 25 targets' outputs at once): Lambda's largest /tmp, so no output size short of it fails.
+    // Storage over 512 MB costs about 2 % of the function's GB-seconds at 1,024 MB.
+    ephemeralStorageMb: 10_240,
   },
   {
     name: 'targets',

@@ -106,6 +106,9 @@ export function grantEngine(engine: Engine, machines: readonly DeployedMachine[]
     execRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'WriteOutputs',
+        // lib-storage's upload: PutObject, or CreateMultipartUpload, UploadPart and
+        // CompleteMultipartUpload (all three authorized as s3:PutObject), and
+        // AbortMultipartUpload when a part fails. Nothing reads, lists or deletes.
         actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
         resources: prefixes,
       }),

@@ -4,7 +4,8 @@
  * The first seven are AWS's own `ecs:ExecuteCommand` error names, reused verbatim; the rest are
  * ours (docs/errors.md lists them all, plus `CaptureFailed`: a capture found nothing and has no
  * default, `ApprovalRejected`: an approval was rejected or timed out, and `InvalidInput`: the
- * execution input's parameters or trigger fields are not what the runbook declares). Both the
+ * execution input's parameters or trigger fields are not what the runbook declares,
+ * `OutputNotStored`: a command ran but its whole output could not be written to the store). Both the
  * handler cores and the compiler import this module, so a name
  * cannot drift between what is thrown and what a state machine catches.
  */
@@ -28,6 +29,7 @@ export const OWN_TASK_ERROR_NAMES = [
   'CaptureFailed',
   'ApprovalRejected',
   'InvalidInput',
+  'OutputNotStored',
 ] as const;
 
 export const TASK_ERROR_NAMES = [...AWS_EXEC_ERROR_NAMES, ...OWN_TASK_ERROR_NAMES] as const;

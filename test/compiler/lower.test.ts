@@ -38,6 +38,8 @@ describe('lowerRunbook', () => {
           captures: [],
           stateTailBytes: 2048,
           outputBucket: '${OutputBucket}',
+          // Each try's output under its own key (lib/handlers/s3-output-store.ts).
+          'retryCount.$': '$$.State.RetryCount',
         },
         TimeoutSeconds: 270, // 90 s + the 180 s margin
         ResultPath: '$.steps.run',

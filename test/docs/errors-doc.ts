@@ -22,6 +22,8 @@ const OWN_MEANING: Record<string, string> = {
   ApprovalRejected: 'a runbook approval was rejected, or timed out',
   InvalidInput:
     "a run's first state found parameters or trigger fields in the execution input that the runbook does not accept",
+  OutputNotStored:
+    "a command ran, but its whole output could not be written to the output store (the step's value keeps the exit code and tail)",
 };
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');

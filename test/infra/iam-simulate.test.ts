@@ -139,6 +139,13 @@ describe('exec function role (simulated)', () => {
       {},
       'Allowed',
     ],
+    [
+      'aborting a multipart upload of an output',
+      's3:AbortMultipartUpload',
+      `arn:aws:s3:::${BUCKET}/incident-api-5xx/exec-1/restart/2/abc.log`,
+      {},
+      'Allowed',
+    ],
   ])('allows %s', async (_name, action, resource, context, expected) => {
     expect(await decide('EngineExecRole', action, resource, context)).toBe(expected);
   });
@@ -180,6 +187,19 @@ describe('exec function role (simulated)', () => {
       {},
     ],
     ['Decrypt on the exec key', 'kms:Decrypt', EXEC_KEY, {}],
+    [
+      'deleting an output',
+      's3:DeleteObject',
+      `arn:aws:s3:::${BUCKET}/flush-cache/exec-1/measure/1/abc.log`,
+      {},
+    ],
+    ['listing the bucket', 's3:ListBucket', `arn:aws:s3:::${BUCKET}`, {}],
+    [
+      'aborting a multipart upload in another bucket',
+      's3:AbortMultipartUpload',
+      'arn:aws:s3:::someone-elses-bucket/flush-cache/x.log',
+      {},
+    ],
   ])('denies %s', async (_name, action, resource, context) => {
     expect(await decide('EngineExecRole', action, resource, context)).toBe('ImplicitlyDenied');
   });
@@ -208,8 +228,47 @@ describe('targets function role (simulated)', () => {
       { 'ecs:container-name': 'app', 'ecs:cluster': demo },
       'ImplicitlyDenied',
     ],
+    [
+      "writing a fan-out's Distributed Map items",
+      's3:PutObject',
+      `arn:aws:s3:::${BUCKET}/nightly-maintenance/exec-1/rotate/fan-out/items.json`,
+      {},
+      'Allowed',
+    ],
+    [
+      'reading outputs',
+      's3:GetObject',
+      `arn:aws:s3:::${BUCKET}/nightly-maintenance/exec-1/rotate/1/abc.log`,
+      {},
+      'ImplicitlyDenied',
+    ],
   ])('decides %s', async (_name, action, resource, context, expected) => {
     expect(await decide('EngineTargetsRole', action, resource, context)).toBe(expected);
+  });
+});
+
+describe('fan-out-summary function role (simulated)', () => {
+  it.each([
+    [
+      "reading a Distributed Map's results",
+      's3:GetObject',
+      `arn:aws:s3:::${BUCKET}/nightly-maintenance/exec-1/rotate/fan-out/results/abc/manifest.json`,
+      'Allowed',
+    ],
+    [
+      'reading another bucket',
+      's3:GetObject',
+      'arn:aws:s3:::someone-elses-bucket/nightly-maintenance/x.json',
+      'ImplicitlyDenied',
+    ],
+    [
+      'writing',
+      's3:PutObject',
+      `arn:aws:s3:::${BUCKET}/nightly-maintenance/exec-1/rotate/fan-out/results/abc/manifest.json`,
+      'ImplicitlyDenied',
+    ],
+  ])('decides %s', async (_name, action, resource, expected) => {
+    expect(await decide('EngineFanOutSummaryRole', action, resource, {})).toBe(expected);
   });
 });
 

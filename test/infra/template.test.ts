@@ -339,6 +339,25 @@ describe('RunbooksStack', () => {
       );
       expect(variablesOf('EngineApiFn')).toEqual(expect.arrayContaining([FUNCTION_ENV.catalog]));
     });
+
+    it('gives the step functions the output bucket (the S3 output store), and exec a /tmp for staged outputs', () => {
+      const bucket = logicalIdOf('AWS::S3::Bucket', 'EngineOutputs');
+      const functions = resourcesOfType(synth, 'AWS::Lambda::Function') as unknown as [
+        string,
+        { Properties: { Environment: { Variables: Record<string, unknown> }; EphemeralStorage?: unknown } },
+      ][];
+      const named = (prefix: string) => functions.find(([id]) => id.startsWith(prefix))?.[1].Properties;
+      for (const prefix of ['EngineExecFn', 'EngineTargetsFn', 'EngineFanOutSummaryFn']) {
+        expect(named(prefix)?.Environment.Variables[FUNCTION_ENV.outputBucket], prefix).toEqual({
+          Ref: bucket,
+        });
+      }
+      for (const prefix of ['EngineApiFn', 'EngineApprovalRequestFn', 'EngineCheckInputFn']) {
+        expect(named(prefix)?.Environment.Variables, prefix).not.toHaveProperty(FUNCTION_ENV.outputBucket);
+      }
+      expect(named('EngineExecFn')?.EphemeralStorage).toEqual({ Size: 10_240 });
+      expect(named('EngineTargetsFn')?.EphemeralStorage).toBeUndefined();
+    });
   });
 
   describe('least privilege of the engine', () => {

@@ -1,6 +1,7 @@
 /**
  * The local engine's intrinsic functions give AWS's strings: backslashes kept, escapes of
- * string literals read, Base64 over UTF-8 (scripts/patch-aws-local-stepfunctions.mjs).
+ * string literals read, Base64 over UTF-8; and the context object has `State`, as on AWS
+ * (scripts/patch-aws-local-stepfunctions.mjs).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -63,6 +64,57 @@ describe('aws-local-stepfunctions as patched', () => {
     ],
   ])('keeps %s exact', async (_name, expression, input, expected) => {
     expect(await evaluate(expression, input)).toBe(expected);
+  });
+
+  it('gives each try of a state $$.State.RetryCount, counted from 0 for each entry of the state', async () => {
+    const seen: { name: string; retryCount: number; entered: string }[] = [];
+    const machine = new StateMachine(
+      {
+        StartAt: 'Flaky',
+        States: {
+          Flaky: {
+            Type: 'Task',
+            Resource: 'arn:aws:lambda:us-east-1:123456789012:function:flaky',
+            Parameters: {
+              'name.$': '$$.State.Name',
+              'retryCount.$': '$$.State.RetryCount',
+              'entered.$': '$$.State.EnteredTime',
+            },
+            Retry: [{ ErrorEquals: ['Boom'], MaxAttempts: 3, IntervalSeconds: 1 }],
+            Next: 'Again',
+          },
+          Again: {
+            Type: 'Pass',
+            Parameters: { 'name.$': '$$.State.Name', 'retryCount.$': '$$.State.RetryCount' },
+            End: true,
+          },
+        },
+      } as never,
+      { validationOptions: { checkPaths: false, checkArn: false } } as never,
+    );
+    const { result } = machine.run(
+      {} as never,
+      {
+        overrides: {
+          retryIntervalOverrides: { Flaky: 0 },
+          taskResourceLocalHandlers: {
+            Flaky: async (event: { name: string; retryCount: number; entered: string }) => {
+              seen.push(event);
+              if (seen.length < 3) throw Object.assign(new Error('boom'), { name: 'Boom' });
+              return {};
+            },
+          },
+        },
+      } as never,
+    );
+    expect(await result).toEqual({ name: 'Again', retryCount: 0 });
+    expect(seen.map((e) => [e.name, e.retryCount])).toEqual([
+      ['Flaky', 0],
+      ['Flaky', 1],
+      ['Flaky', 2],
+    ]);
+    // EnteredTime is when the state was entered, the same for every try.
+    expect(new Set(seen.map((e) => e.entered)).size).toBe(1);
   });
 
   it('is patched once however often the patch runs (idempotent)', () => {

@@ -30,6 +30,8 @@ function lowerSingleExec(ctx: Context, step: ExecStep, next: string, exits: Exit
       captures: step.captures.map(captureSpec),
       stateTailBytes: ctx.options.stateTailBytes,
       outputBucket: placeholderToken('OutputBucket'),
+      // Each try of the state writes its output under its own attempt.
+      'retryCount.$': '$$.State.RetryCount',
     },
     TimeoutSeconds: seconds(step.timeout.ms) + TIMEOUT_BACKSTOP_MARGIN_SECONDS,
     ResultPath: stepPath(step.id),
