@@ -6,8 +6,26 @@ import type { HandlerDeps } from './deps.ts';
 import type { BatchResult, BatchTargetResult, FanOutStepValue, SummaryEvent } from './events.ts';
 import { failStep } from './internal/values.ts';
 
-function describeTolerance(tolerate: Tolerate): string {
-  return 'count' in tolerate ? String(tolerate.count) : `${tolerate.percent}%`;
+/** `more than the 0 tolerated`, with the percentage when the budget is one. */
+function describeBudget(tolerated: number, tolerate: Tolerate): string {
+  return `more than the ${tolerated} tolerated${'count' in tolerate ? '' : ` (toleratedFailures: ${tolerate.percent}%)`}`;
+}
+
+/** How a target that did not succeed ended, in words: `timed_out` → `timed out`. */
+const FAILURE_WORDS: Readonly<Record<string, string>> = {
+  failed: 'exited non-zero',
+  timed_out: 'timed out',
+  error: 'could not run',
+  cancelled: 'cancelled',
+};
+
+/** `2 exited non-zero, 1 timed out`: only said when the failures did not all end alike. */
+function describeFailures(failures: readonly BatchTargetResult[]): string {
+  const counts = new Map<string, number>();
+  for (const f of failures) counts.set(f.status, (counts.get(f.status) ?? 0) + 1);
+  if (counts.size === 1 && counts.has('failed')) return '';
+  const parts = [...counts].map(([status, n]) => `${n} ${FAILURE_WORDS[status] ?? status}`);
+  return ` (${parts.join(', ')})`;
 }
 
 /**
@@ -54,15 +72,12 @@ export async function summarizeFanOut(
     ...(failed > listed.length ? { failuresOmitted: failed - listed.length } : {}),
   };
   if (failed <= tolerated) return { status: 'succeeded', ...value };
-  const statuses = [...new Set(failures.map((f) => f.status))].join(', ');
   throw failStep('ErrorBudgetExceeded', {
     status: 'failed',
     ...value,
     error: {
       name: 'ErrorBudgetExceeded',
-      message:
-        `${failed} of ${total} targets failed (${statuses}), more than the ${tolerated} tolerated ` +
-        `(toleratedFailures: ${describeTolerance(event.toleratedFailures)})`,
+      message: `${failed} of ${total} targets failed${describeFailures(failures)}, ${describeBudget(tolerated, event.toleratedFailures)}`,
       hint: 'Each failed target is listed with its exit code and status; its whole output is at its uri.',
     },
   });

@@ -22,6 +22,8 @@ export interface PlannedStep {
   readonly name?: string;
   /** Nesting: 0 for top-level steps, +1 inside a parallel branch or an onFailure list. */
   readonly depth: number;
+  /** The parallel step whose branch, or the step whose onFailure list, holds this one. */
+  readonly parent?: { readonly id: string; readonly via: 'branch' | 'onFailure' };
 }
 
 /** Fields of every event. */
@@ -57,6 +59,8 @@ export interface StepRetriedEvent extends EventBase {
   /** The retry about to run, from 1. */
   readonly retry: number;
   readonly error: StepError;
+  /** The failed try's value (its result record, with the output tail), when its error carries it. */
+  readonly value?: StepValue;
 }
 
 /** One target of a fan-out finished (each try of a per-target retry counts). */
@@ -188,12 +192,21 @@ export const PROGRESS_STEP_KINDS: { readonly [K in ProgressStepKind]: ProgressKi
 /** The run's plan: every step in document order with its kind and nesting. */
 export function planOf(runbook: Runbook): PlannedStep[] {
   const plan: PlannedStep[] = [];
-  const visit = (steps: readonly Step[], depth: number): void => {
+  const visit = (steps: readonly Step[], depth: number, parent?: PlannedStep['parent']): void => {
     for (const step of steps) {
       const kind: ProgressStepKind = step.kind === 'exec' && step.target.fanOut ? 'fan-out' : step.kind;
-      plan.push({ id: step.id, kind, ...(step.name !== undefined ? { name: step.name } : {}), depth });
-      if (step.kind === 'parallel') for (const branch of step.branches) visit(branch.steps, depth + 1);
-      if (step.onFailure.kind === 'steps') visit(step.onFailure.steps, depth + 1);
+      plan.push({
+        id: step.id,
+        kind,
+        ...(step.name !== undefined ? { name: step.name } : {}),
+        depth,
+        ...(parent ? { parent } : {}),
+      });
+      if (step.kind === 'parallel') {
+        for (const branch of step.branches) visit(branch.steps, depth + 1, { id: step.id, via: 'branch' });
+      }
+      if (step.onFailure.kind === 'steps')
+        visit(step.onFailure.steps, depth + 1, { id: step.id, via: 'onFailure' });
     }
   };
   visit(runbook.steps, 0);
@@ -354,6 +367,11 @@ export class StepTracker {
       case 'StateRetried': {
         const failure = this.#failures.get(stepId);
         this.#failures.delete(stepId);
+        const planned = this.#plan.get(stepId);
+        const value =
+          failure && planned && PROGRESS_STEP_KINDS[planned.kind].valueInCause
+            ? stepValueOfCause(failure.cause)
+            : undefined;
         this.#options.emit({
           type: 'step-retried',
           scope: this.#options.scope,
@@ -363,6 +381,7 @@ export class StepTracker {
           error: failure
             ? { name: failure.error, message: causeText(failure.cause) }
             : { name: 'Error', message: 'unknown' },
+          ...(value ? { value } : {}),
         });
         break;
       }
@@ -389,6 +408,22 @@ export class StepTracker {
       durationMs: Math.max(0, at - (this.#started.get(stepId) ?? at)),
       value,
     });
+    this.#skipUnreachable(stepId, value.status);
+  }
+
+  /**
+   * Records as skipped, right after their step's end, the steps inside it that did not start and
+   * now never will: a parallel step's branch steps once it ended, a step's onFailure steps once
+   * it succeeded, and everything inside a skipped step. (Its end is printed first, and they print
+   * under it.)
+   */
+  #skipUnreachable(stepId: string, status: StepValue['status']): void {
+    for (const step of this.#plan.values()) {
+      if (step.parent?.id !== stepId || this.#started.has(step.id) || this.#finished.has(step.id)) continue;
+      if (step.parent.via === 'onFailure' && status === 'failed') continue;
+      this.#deciding.delete(step.id);
+      this.#skip(step.id);
+    }
   }
 
   /**
@@ -420,7 +455,13 @@ export class StepTracker {
         ...(stepId !== undefined ? { stepId } : {}),
       };
     }
-    // Inner steps first: a branch's step ends before the parallel step that holds it.
+    const outputsOf = (stepId: string): Record<string, JsonScalar> => {
+      const initial = isRecord(base[stepId]) ? (base[stepId] as Record<string, unknown>) : {};
+      return (isRecord(initial.outputs) ? initial.outputs : {}) as Record<string, JsonScalar>;
+    };
+    // The steps that started end first, inner ones first (a branch's step ends before the
+    // parallel step that holds it); then the ones that never started are skipped, in document
+    // order, so each prints after the step it is in.
     const order = [...this.#plan.values()].sort((a, b) => b.depth - a.depth);
     for (const step of order) {
       if (this.#finished.has(step.id)) continue;
@@ -429,12 +470,8 @@ export class StepTracker {
         this.#finish(step.id, fromState);
         continue;
       }
-      const initial = isRecord(base[step.id]) ? (base[step.id] as Record<string, unknown>) : {};
-      const outputs = (isRecord(initial.outputs) ? initial.outputs : {}) as Record<string, JsonScalar>;
-      if (!this.#started.has(step.id)) {
-        this.#record(step.id, { status: 'skipped', exitCode: null, outputs });
-        continue;
-      }
+      if (!this.#started.has(step.id)) continue;
+      const outputs = outputsOf(step.id);
       const failure = this.#failures.get(step.id);
       if (failure) {
         const own = PROGRESS_STEP_KINDS[step.kind].valueInCause ? stepValueOfCause(failure.cause) : undefined;
@@ -459,6 +496,10 @@ export class StepTracker {
         outputs,
         error: { name: 'ExecutionAborted', message: why },
       });
+    }
+    for (const step of this.#plan.values()) {
+      if (this.#finished.has(step.id)) continue;
+      this.#record(step.id, { status: 'skipped', exitCode: null, outputs: outputsOf(step.id) });
     }
     const steps: Record<string, StepValue> = {};
     for (const step of this.#plan.values()) steps[step.id] = this.#finished.get(step.id) as StepValue;
@@ -488,5 +529,6 @@ export class StepTracker {
       durationMs: 0,
       value,
     });
+    this.#skipUnreachable(stepId, value.status);
   }
 }

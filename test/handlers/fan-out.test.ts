@@ -295,8 +295,20 @@ describe('summarizeFanOut', () => {
     });
     expect(value.failures?.map((f) => f.taskId)).toEqual(['a', 'b']);
     expect(value.error?.message).toBe(
-      '3 of 4 targets failed (failed, timed_out), more than the 0 tolerated (toleratedFailures: 0)',
+      '3 of 4 targets failed (2 exited non-zero, 1 timed out), more than the 0 tolerated',
     );
+  });
+
+  it.each([
+    // Each fact once: no "(failed)" after "failed", no second copy of a count budget.
+    [{ count: 0 }, '3 of 3 targets failed, more than the 0 tolerated'],
+    [{ percent: 50 }, '3 of 3 targets failed, more than the 1 tolerated (toleratedFailures: 50%)'],
+  ] as const)('says the budget %j was exceeded once, in words', async (tolerate, message) => {
+    const error = await summarizeFanOut(
+      summaryEvent([[bad('a'), bad('b'), bad('c')]], tolerate),
+      store,
+    ).catch((e: unknown) => e);
+    expect(failedValue(error).error?.message).toBe(message);
   });
 
   it('rejects Distributed Map results when the store cannot read them', async () => {
