@@ -14,6 +14,7 @@ import { benchLambda } from './lambda.ts';
 import { BenchResults } from './results.ts';
 import { benchCompile } from './runbook.ts';
 import { benchRunner } from './runner.ts';
+import { benchS3Store } from './s3-store.ts';
 import { benchSession } from './session.ts';
 
 const BENCHES: Record<string, (results: BenchResults) => Promise<void>> = {
@@ -23,6 +24,7 @@ const BENCHES: Record<string, (results: BenchResults) => Promise<void>> = {
   'runner.fanout': benchRunner,
   'cli.startup': benchCli,
   'lambda.exec': benchLambda,
+  s3store: benchS3Store,
 };
 
 const wanted = process.argv.slice(2);

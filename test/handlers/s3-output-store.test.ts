@@ -10,6 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { measureS3Store } from '../../bench/s3-store.ts';
 import type { ExecResult } from '../../lib/exec/index.ts';
 import { runBatch } from '../../lib/handlers/batch.ts';
 import { createHandlerDeps } from '../../lib/handlers/create-deps.ts';
@@ -320,6 +321,17 @@ describe('the S3 output store, directly', () => {
   it('refuses a part size under S3’s 5 MiB minimum', () => {
     expect(() => createS3OutputStore({ client, partSizeBytes: MIB })).toThrow(/5 MiB/);
   });
+});
+
+describe('the S3 store with a 200 MB output', () => {
+  it('keeps the peak RSS bounded: it grows by far less than the output (a child process, measured by getrusage)', async () => {
+    // bench/s3-store.ts reports the figures (peak about 160 MB, growth about 60 MB, the same for
+    // 800 MB); the bound here is generous, for a loaded machine, and still far below the output.
+    const m = await measureS3Store(200 * MIB, 150_000);
+    expect(m.uri).toBe('s3://outputs/bench/run/big/1/big.log');
+    expect(m.bytes).toBe(200 * MIB);
+    expect(m.growth).toBeLessThan(150 * MIB);
+  }, 180_000);
 });
 
 describe('createHandlerDeps', () => {
