@@ -26,7 +26,7 @@ export { ECS_OPERATIONS } from './ecs/types.ts';
 /**
  * The local ECS API: an HTTP server on 127.0.0.1 that speaks what `@aws-sdk/client-ecs` sends
  * (awsJson1_1: `POST /`, `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Operation>`) for
- * ExecuteCommand, DescribeTasks, ListTasks, DescribeClusters, ListServices and
+ * ExecuteCommand, DescribeTasks, ListTasks, DescribeClusters, ListClusters, ListServices and
  * DescribeServices, with AWS's field names, shapes and errors, and the cluster file's faults.
  *
  * @see docs/errors.md for the AWS error names, docs/local.md for the cluster file

@@ -18,6 +18,8 @@ export interface ApprovalRequest {
   readonly timeoutMs: number;
   /** The ids of the `runbook` steps the run is nested in. */
   readonly scope: readonly string[];
+  /** The wait's task token (the local Step Functions API completes it with SendTask*). */
+  readonly taskToken: string;
 }
 
 /** A decision. */
@@ -80,6 +82,7 @@ export async function decideApproval(
     approvers: event.approvers,
     timeoutMs: event.timeoutMs,
     scope,
+    taskToken: event.taskToken,
   };
   observer.requested(request);
   let answer: ApprovalAnswer;

@@ -44,5 +44,6 @@ export {
   type PrepareOptions,
   prepareRunbook,
   type RunLocalOptions,
+  type RunTrace,
   runLocal,
 } from './run-local.ts';

@@ -157,6 +157,28 @@ export interface RunLocalOptions extends PrepareOptions {
   /** @default '000000000000' */
   readonly accountId?: string;
   /**
+   * The state machine's name in `$$.Execution.Id` (the local Step Functions API passes the name
+   * the deployed state machine has, `<prefix>-<runbook>`).
+   *
+   * @default - the runbook's name
+   */
+  readonly stateMachineName?: string;
+  /** The execution's name. @default - `local-<time>-<random>` */
+  readonly executionName?: string;
+  /**
+   * The execution input as given, passed to the engine unchecked: the definition's first state
+   * (Runbook.CheckInput) checks it, as on AWS, so a bad input fails the run with InvalidInput
+   * instead of rejecting. `params` and `trigger` are ignored when it is given.
+   *
+   * @default - `{ params, trigger }`, checked before the run
+   */
+  readonly input?: unknown;
+  /**
+   * Receives what the engine and the Task states do, for an execution history (lib/runner/sfn).
+   * Only the top-level run's: a child runbook's are its own execution's.
+   */
+  readonly onTrace?: (trace: RunTrace) => void;
+  /**
    * Times the events, the handlers' waits and the runner's own timers (a state's handler timeout,
    * the drain at the end). The engine's Wait states and Retry intervals keep their own time: use
    * `waitTimeOverrides` and `retryIntervalOverrides`.
@@ -165,6 +187,32 @@ export interface RunLocalOptions extends PrepareOptions {
    */
   readonly clock?: Clock;
 }
+
+/**
+ * What a run did, as an execution history is built from it: the engine's own event log, and each
+ * Task state's call of its handler (which the engine does not log). `invocation` numbers the
+ * calls of one run, so a call's end is matched to its start.
+ */
+export type RunTrace =
+  | { readonly type: 'engine'; readonly event: EngineEvent & { readonly timestamp: number } }
+  | {
+      readonly type: 'task-scheduled';
+      readonly at: number;
+      readonly invocation: number;
+      readonly state: string;
+      /** The state's Resource as the definition has it (placeholders not substituted). */
+      readonly resource: string;
+      readonly timeoutSeconds: number;
+      /** The resolved Parameters the handler receives. */
+      readonly parameters: unknown;
+    }
+  | {
+      readonly type: 'task-succeeded';
+      readonly at: number;
+      readonly invocation: number;
+      readonly state: string;
+      readonly output: unknown;
+    };
 
 /** A bounded cache of engines by definition: constructing one validates the ASL (100–500 ms). */
 const MACHINES = new Map<string, StateMachine>();
@@ -292,7 +340,7 @@ export async function runLocal(
 ): Promise<LocalRunResult> {
   const prepared =
     typeof runbook === 'object' && 'machine' in runbook ? runbook : prepareRunbook(runbook, options);
-  const params = checkParameters(prepared.runbook, options.params ?? {});
+  const params = options.input === undefined ? checkParameters(prepared.runbook, options.params ?? {}) : {};
   const outputDir = options.outputDir
     ? path.resolve(options.outputDir)
     : mkdtempSync(path.join(os.tmpdir(), 'runbook-outputs-'));
@@ -315,12 +363,11 @@ export async function runLocal(
     depth: 0,
     prepared: new Map([[prepared.file, prepared]]),
   };
-  return execute(
-    prepared,
-    { params, ...(options.trigger ? { trigger: options.trigger } : {}) },
-    context,
-    options.signal,
-  );
+  const input =
+    options.input === undefined
+      ? { params, ...(options.trigger ? { trigger: options.trigger } : {}) }
+      : (options.input as RunbookInput);
+  return execute(prepared, input, context, options.signal);
 }
 
 function executionNameOf(clock: Clock): string {
@@ -351,8 +398,12 @@ async function execute(
 ): Promise<LocalRunResult> {
   const { runbook } = prepared;
   const startedAt = ctx.clock.now();
-  const name = executionNameOf(ctx.clock);
-  const execution = `arn:aws:states:${ctx.options.region ?? 'local'}:${ctx.options.accountId ?? '000000000000'}:execution:${runbook.name}:${name}`;
+  const top = ctx.depth === 0;
+  const name = (top ? ctx.options.executionName : undefined) ?? executionNameOf(ctx.clock);
+  const machineName = (top ? ctx.options.stateMachineName : undefined) ?? runbook.name;
+  const execution = `arn:aws:states:${ctx.options.region ?? 'local'}:${ctx.options.accountId ?? '000000000000'}:execution:${machineName}:${name}`;
+  const trace = top ? ctx.options.onTrace : undefined;
+  let invocations = 0;
   const runContext: LocalRunContext = {
     Execution: { Id: execution, Name: name, StartTime: new Date(startedAt).toISOString() },
     Task: { Token: `local-task-token-${randomUUID()}` },
@@ -387,11 +438,23 @@ async function execute(
     const state = prepared.states.get(task.name) as AslState;
     const limitMs =
       Number(state.TimeoutSeconds ?? ENGINE_DEFAULT_TASK_TIMEOUT_SECONDS) * 1000 + HANDLER_GRACE_MS;
-    return async (payload: unknown): Promise<never> => {
+    return async (given: unknown): Promise<never> => {
       // Lets the event log's consumer catch up first, so the previous step's end is reported
       // before this step's own events.
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (run.signal.aborted) throw new LocalTaskFailure('States.Runtime', 'the run was cancelled');
+      // The engine resolves $$.Task.Token to the run's one token; each wait gets its own, as on AWS.
+      const payload = task.kind === 'approval' ? withTaskToken(given) : given;
+      const invocation = ++invocations;
+      trace?.({
+        type: 'task-scheduled',
+        at: ctx.clock.now(),
+        invocation,
+        state: task.name,
+        resource: String(state.Resource),
+        timeoutSeconds: Number(state.TimeoutSeconds ?? ENGINE_DEFAULT_TASK_TIMEOUT_SECONDS),
+        parameters: payload,
+      });
       tracker.start(task.stepId);
       const handler = new AbortController();
       const onRunAbort = (): void => handler.abort(run.signal.reason);
@@ -405,7 +468,9 @@ async function execute(
       const settled = work.catch(() => undefined);
       inflight.add(settled);
       try {
-        return (await work) as never;
+        const output = await work;
+        trace?.({ type: 'task-succeeded', at: ctx.clock.now(), invocation, state: task.name, output });
+        return output as never;
       } catch (error) {
         if (error instanceof LocalTaskFailure) throw error;
         throw task.kind === 'notify' ? error : asLambdaError(error);
@@ -433,7 +498,10 @@ async function execute(
   if (run.signal.aborted) abortEngine();
   else run.signal.addEventListener('abort', abortEngine, { once: true });
   const draining = (async () => {
-    for await (const event of started.eventLogs) tracker.observe(event as EngineEvent);
+    for await (const event of started.eventLogs) {
+      trace?.({ type: 'engine', event: event as EngineEvent & { timestamp: number } });
+      tracker.observe(event as EngineEvent);
+    }
   })();
   // A throwing onEvent ends the loop above while the run goes on; it is awaited only at the end,
   // so without a handler now the rejection would be unhandled (and end a CLI process).
@@ -491,6 +559,13 @@ async function execute(
   };
   ctx.emit({ type: 'run-finished', scope: ctx.scope, at: ctx.clock.now(), result });
   return result;
+}
+
+/** An approval payload with a task token of its own. */
+function withTaskToken(payload: unknown): unknown {
+  const invocation = payload as { Payload?: Record<string, unknown> };
+  if (typeof invocation?.Payload !== 'object' || invocation.Payload === null) return payload;
+  return { ...invocation, Payload: { ...invocation.Payload, taskToken: `local-task-token-${randomUUID()}` } };
 }
 
 function describeReason(reason: unknown): string {

@@ -1,4 +1,5 @@
-import { DescribeClustersCommand } from '@aws-sdk/client-ecs';
+import { DescribeClustersCommand, ListClustersCommand } from '@aws-sdk/client-ecs';
+import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.ts';
 import { createEcsClient } from '../../lib/exec/clients.ts';
@@ -27,13 +28,29 @@ describe('runbook local up', () => {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
 
+    const sfnEndpoint = /AWS_ENDPOINT_URL_SFN=(\S+)/.exec(cap.stdout())?.[1];
+    const sfn = new SFNClient({
+      endpoint: sfnEndpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+
     // Act
     const described = await ecs.send(new DescribeClustersCommand({ clusters: ['demo', 'secure'] }));
+    const listed = await ecs.send(new ListClustersCommand({}));
+    const machines = await sfn.send(new ListStateMachinesCommand({}));
     ecs.destroy();
+    sfn.destroy();
     interrupt.abort();
 
     // Assert
     expect(described.clusters?.map((c) => c.clusterName)).toEqual(['demo', 'secure']);
+    expect(listed.clusterArns).toContain('arn:aws:ecs:eu-west-1:000000000000:cluster/demo');
+    expect(machines.stateMachines?.map((m) => m.name).sort()).toEqual([
+      'runbooks-flush-cache',
+      'runbooks-incident-api-5xx',
+      'runbooks-nightly-maintenance',
+    ]);
     expect(await running).toBe(0);
     expect(cap.stdout()).toContain('export AWS_REGION=eu-west-1');
   });

@@ -10,6 +10,7 @@ import {
   ECSServiceException,
   ExecuteCommandCommand,
   InvalidParameterException,
+  ListClustersCommand,
   ListServicesCommand,
   ListTasksCommand,
   ServerException,
@@ -141,6 +142,31 @@ describe('startEcsApi', () => {
     it('describes the default cluster when no cluster is named', async () => {
       const out = await ecs.send(new DescribeClustersCommand({}));
       expect(out.failures).toEqual([{ arn: `${ARN}:cluster/default`, reason: 'MISSING' }]);
+    });
+  });
+
+  describe('ListClusters', () => {
+    it('lists every cluster of the file as ARNs, page by page when maxResults is small', async () => {
+      // Act
+      const all = await ecs.send(new ListClustersCommand({}));
+      const first = await ecs.send(new ListClustersCommand({ maxResults: 1 }));
+      const second = await ecs.send(new ListClustersCommand({ maxResults: 1, nextToken: first.nextToken }));
+
+      // Assert
+      expect(all.clusterArns).toEqual([
+        `${ARN}:cluster/demo`,
+        `${ARN}:cluster/secure`,
+        `${ARN}:cluster/dock`,
+      ]);
+      expect(all.nextToken).toBeUndefined();
+      expect(first.clusterArns).toEqual([`${ARN}:cluster/demo`]);
+      expect(second.clusterArns).toEqual([`${ARN}:cluster/secure`]);
+      expect(second.nextToken).toBeDefined();
+    });
+
+    it('rejects with InvalidParameterException when maxResults is out of range', async () => {
+      const error = await rejection(ecs.send(new ListClustersCommand({ maxResults: 101 })));
+      expect(error).toBeInstanceOf(InvalidParameterException);
     });
   });
 

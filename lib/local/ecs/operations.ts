@@ -5,7 +5,7 @@ import { arns, launchOf } from './model.ts';
 import type { EcsOperation, SessionFactory } from './types.ts';
 
 /**
- * The six ECS operations, on JSON values shaped as AWS's API reference shapes them. Each takes
+ * The seven ECS operations, on JSON values shaped as AWS's API reference shapes them. Each takes
  * the decoded request body and returns the response body, or throws {@link EcsApiError}.
  *
  * @see https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Operations.html
@@ -363,6 +363,20 @@ export function createOperations(deps: OperationDeps): Record<EcsOperation, Oper
         });
       }
       return { clusters, failures };
+    },
+
+    ListClusters: (input) => {
+      // What `aws ecs list-clusters` calls first; the cluster file's order, as ARNs.
+      const page = paginate(
+        world.clusters.map((c) => c.arn),
+        input,
+        100,
+        'ListClusters',
+      );
+      return {
+        clusterArns: page.items,
+        ...(page.nextToken === undefined ? {} : { nextToken: page.nextToken }),
+      };
     },
 
     ListServices: (input) => {

@@ -6,6 +6,7 @@ export const ECS_OPERATIONS = [
   'DescribeTasks',
   'ListTasks',
   'DescribeClusters',
+  'ListClusters',
   'ListServices',
   'DescribeServices',
 ] as const;
