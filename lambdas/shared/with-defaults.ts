@@ -9,6 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { InvocationDeadline } from '../../lib/shared/index.ts';
 
 /** The logger every step function writes through. */
 export const logger = new Logger({ serviceName: 'ecs-runbooks' });
@@ -16,7 +17,10 @@ export const logger = new Logger({ serviceName: 'ecs-runbooks' });
 /** What a wrapped core receives besides its event. */
 export interface StepInvocation {
   readonly context: Context;
-  /** Aborted `deadlineMarginMs` before the invocation's remaining time runs out. */
+  /**
+   * Aborted `deadlineMarginMs` before the invocation's remaining time runs out, with an
+   * `InvocationDeadline` reason (the exec core then fails the step with `ExecTimeout`).
+   */
   readonly signal: AbortSignal;
 }
 
@@ -74,7 +78,7 @@ export function withDefaults<R>(
       const deadline = new AbortController();
       const remaining = context.getRemainingTimeInMillis();
       const timer = setTimeout(
-        () => deadline.abort(new Error(`the Lambda invocation ends in ${marginMs} ms`)),
+        () => deadline.abort(new InvocationDeadline(marginMs)),
         Math.max(0, remaining - marginMs),
       );
       try {

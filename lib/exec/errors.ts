@@ -133,6 +133,14 @@ export const EXEC_ERROR_HINTS = {
       'The command ran longer than its timeout ({timeout}) and the session was closed, which ends the ' +
       'command. Raise `timeout`, or run long commands detached and poll for their result.',
   },
+  'ExecTimeout.deadline': {
+    retry: 'never',
+    hint:
+      'The exec function’s Lambda invocation was about to reach its timeout, so the command was sent ' +
+      'Ctrl-C before Lambda would stop the function, and its output up to then was kept whole (the ' +
+      'step’s own timeout was {timeout}). Raise the exec function’s timeout (at most 15 min) or lower ' +
+      'the step’s `timeout` below it, or run long commands detached and poll for their result.',
+  },
   PreflightFailed: {
     retry: 'never',
     hint: ENABLE_EXEC,

@@ -17,6 +17,7 @@ import { runSession, type TerminalSize } from '../session/session.ts';
 import { type Clock, MAX_TIMER_MS, sleep, systemClock } from '../shared/clock.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from '../shared/defaults.ts';
 import { formatDuration } from '../shared/duration.ts';
+import { isInvocationDeadline } from '../shared/errors.ts';
 import { createKmsClient } from './clients.ts';
 import { type BuildCommandInput, buildCommand } from './command.ts';
 import {
@@ -79,8 +80,19 @@ export interface ExecuteOptions {
   readonly idleTimeoutMs?: number;
   /** @default { cols: 300, rows: 100 } */
   readonly terminalSize?: TerminalSize;
-  /** Cancels the target: status `cancelled`. */
+  /**
+   * Cancels the target: status `cancelled`; `timed_out` (ExecTimeout) when the abort reason is
+   * an {@link InvocationDeadline}.
+   */
   readonly signal?: AbortSignal;
+  /**
+   * After a timeout or an abort sent the command Ctrl-C, how long the session keeps reading its
+   * last output until the agent closes the channel, so the output (and the sink file) holds
+   * every byte the agent sent. 0 closes at the Ctrl-C's acknowledgement.
+   *
+   * @default 0
+   */
+  readonly interruptDrainMs?: number;
 }
 
 /** Dependencies of {@link executeOnTarget}. */
@@ -294,6 +306,7 @@ export async function executeOnTarget(
       totalTimeoutMs: o.timeoutMs,
       ...(o.terminalSize ? { terminalSize: o.terminalSize } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.interruptDrainMs ? { interruptDrainMs: o.interruptDrainMs } : {}),
     });
   } catch (error) {
     sessionError = error;
@@ -357,6 +370,19 @@ function sessionOutcome(
       },
     };
   }
+  const reason: unknown = o.signal?.reason;
+  if (o.signal?.aborted && isInvocationDeadline(reason)) {
+    return {
+      status: 'timed_out',
+      exitCode: null,
+      interrupted,
+      error: {
+        name: 'ExecTimeout',
+        message: `The command was interrupted before it finished: ${reason.message}`,
+        hint: hintFor('ExecTimeout.deadline', { timeout: formatDuration(o.timeoutMs) }),
+      },
+    };
+  }
   if (code === 'ABORTED' || o.signal?.aborted) {
     return {
       status: 'cancelled',
@@ -400,6 +426,7 @@ export function validateExecuteOptions(
     | 'targetNotConnectedDeadlineMs'
     | 'maxRetries'
     | 'tailBytes'
+    | 'interruptDrainMs'
   >,
 ): void {
   // The session arms a Node timer with each: past 2^31−1 ms it would refuse them only after
@@ -413,7 +440,12 @@ export function validateExecuteOptions(
       );
     }
   }
-  const nonNegative = ['targetNotConnectedDeadlineMs', 'maxRetries', 'tailBytes'] as const;
+  const nonNegative = [
+    'targetNotConnectedDeadlineMs',
+    'maxRetries',
+    'tailBytes',
+    'interruptDrainMs',
+  ] as const;
   for (const key of nonNegative) {
     const value = o[key];
     if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {

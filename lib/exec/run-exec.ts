@@ -8,6 +8,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DataKeyProvider } from '../session/kms.ts';
 import type { TerminalSize } from '../session/session.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
+import type { InvocationDeadline } from '../shared/errors.ts';
 import { type BuildCommandInput, buildCommand } from './command.ts';
 import { ExecUsageError } from './errors.ts';
 import { dataKeyProvider, type ExecuteOptions, executeOnTarget, validateExecuteOptions } from './execute.ts';
@@ -63,8 +64,13 @@ export interface ExecRequest {
   readonly onLine?: (target: ResolvedTarget, line: string, newline: boolean) => void;
   /** Receives each target's record as soon as it is final, for progress output. */
   readonly onResult?: (result: ExecResult, target: ResolvedTarget) => void;
-  /** Cancels the run: running targets are interrupted, the others never start (`cancelled`). */
+  /**
+   * Cancels the run: running targets are interrupted, the others never start (`cancelled`). An
+   * {@link InvocationDeadline} reason makes the interrupted ones `timed_out` (ExecTimeout).
+   */
   readonly signal?: AbortSignal;
+  /** See {@link ExecuteOptions.interruptDrainMs}. @default 0 */
+  readonly interruptDrainMs?: number;
 }
 
 /** Clients and shared state of a run. */
@@ -110,6 +116,7 @@ const REQUEST_KEYS: ReadonlySet<string> = new Set([
   'onLine',
   'onResult',
   'signal',
+  'interruptDrainMs',
 ]);
 
 /**
@@ -216,6 +223,7 @@ export async function runExec(request: ExecRequest, deps: ExecDeps): Promise<Exe
           'connectTimeoutMs',
           'idleTimeoutMs',
           'terminalSize',
+          'interruptDrainMs',
         ]),
         signal,
         ...(onLine ? { onLine: (line: string, newline: boolean) => onLine(target, line, newline) } : {}),

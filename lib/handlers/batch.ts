@@ -18,10 +18,10 @@ import {
   taskIdOf,
   withRetries,
 } from '../exec/index.ts';
-import { type Clock, RETRYABLE_TASK_ERROR_NAMES, sleep, systemClock } from '../shared/index.ts';
+import { type Clock, RETRYABLE_TASK_ERROR_NAMES, sleep, systemClock, TaskError } from '../shared/index.ts';
 import type { HandlerDeps, HandlerInvocation } from './deps.ts';
 import type { BatchEvent, BatchResult, BatchTargetResult, RetrySpec } from './events.ts';
-import { exportEnv } from './internal/values.ts';
+import { deadlineOf, exportEnv, INTERRUPT_DRAIN_MS, MAX_ERROR_MESSAGE_CHARS } from './internal/values.ts';
 import { OutputNotStoredError } from './output-store.ts';
 
 /** Tail kept per record in memory: a batch returns no tails, the store has the whole output. */
@@ -48,8 +48,15 @@ export function retryDelayMs(retry: RetrySpec, retryNumber: number): number {
  * is gone, not RUNNING, or lacks the container gets status `error` without running. The others
  * run through lib/exec's fan-out with `concurrency` and `ratePerSecond`; a target whose failure
  * is retryable (docs/errors.md) runs again per `retry`, the other targets of the batch unaffected.
- * Never throws a task error: every failure is a status, so no iteration fails the Map (the
- * summary applies the error budget).
+ * Never throws a task error for a target's failure: every failure is a status, so no iteration
+ * fails the Map (the summary applies the error budget).
+ *
+ * One exception: when `invocation.signal` aborts with an `InvocationDeadline` (the Lambda
+ * wrapper's, before the function's timeout) while targets still run, the running ones are sent
+ * Ctrl-C and their last output read (at most {@link INTERRUPT_DRAIN_MS}), the ones not started
+ * stay `cancelled`, every output is published whole, and the batch throws `ExecTimeout` whose
+ * message is a fan-out step value with this batch's `results`: the targets that finished keep
+ * their exit codes, statuses and URIs, the interrupted ones are `timed_out` with `exitCode: null`.
  *
  * @example
  * const results = await runBatch(event, { ecs, kms, outputStore });
@@ -90,6 +97,7 @@ export async function runBatch(
         timeoutMs: event.timeoutMs,
         tailBytes: BATCH_TAIL_BYTES,
         sinkDir: staged.dir,
+        interruptDrainMs: INTERRUPT_DRAIN_MS,
         concurrency: event.concurrency,
         // The summary applies the step's budget; a batch runs all of its targets whatever fails.
         tolerate: { percent: 100 },
@@ -156,7 +164,41 @@ export async function runBatch(
       ...(record.error ? { error: record.error.name } : lostSuccess ? { error: 'OutputNotStored' } : {}),
     });
   }
+  const deadline = deadlineOf(invocation.signal);
+  if (deadline && out.some((r) => r.status === 'cancelled' || r.status === 'timed_out')) {
+    throw batchOutOfTime(out, deadline.message);
+  }
   return out;
+}
+
+/**
+ * The `ExecTimeout` of a batch stopped by the invocation's deadline: a fan-out step value whose
+ * `results` hold every target's small result (as many as fit in a Cause, the rest counted).
+ */
+function batchOutOfTime(results: BatchResult, why: string): TaskError {
+  const succeeded = results.filter((r) => r.status === 'succeeded').length;
+  const unfinished = results.filter((r) => r.status === 'cancelled' || r.status === 'timed_out').length;
+  const value = {
+    status: 'failed' as const,
+    exitCode: null,
+    outputs: { total: results.length, succeeded, failed: results.length - succeeded },
+    error: {
+      name: 'ExecTimeout' as const,
+      message: `The batch ran out of time: ${why}; ${results.length - unfinished} of ${results.length} targets finished, ${unfinished} were interrupted or not started`,
+      hint: 'Each target’s output so far is at its uri. Raise the exec function’s timeout, lower the step’s `timeout` or `batchSize`, or run long commands detached and poll for their result.',
+    },
+  };
+  let kept = results.length;
+  let message = JSON.stringify({ ...value, results });
+  while (message.length > MAX_ERROR_MESSAGE_CHARS && kept > 0) {
+    kept = Math.floor(kept / 2);
+    message = JSON.stringify({
+      ...value,
+      results: results.slice(0, kept),
+      resultsOmitted: results.length - kept,
+    });
+  }
+  return new TaskError('ExecTimeout', message);
 }
 
 /** Describes the batch's tasks and builds a slot for each, in the batch's order. */
@@ -168,10 +210,10 @@ async function describeBatch(
 ): Promise<Slot[]> {
   const described = new Map<string, SdkTask>();
   const clusterName = clusterNameOf(event.cluster);
-  const failAll = (error: ExecErrorInfo): Slot[] =>
+  const failAll = (status: 'cancelled' | 'error', error: ExecErrorInfo): Slot[] =>
     event.taskIds.map((taskId) => ({
       taskId,
-      record: unreachedRecord(clusterName, taskId, event.container, clock.now(), error),
+      record: { ...unreachedRecord(clusterName, taskId, event.container, clock.now(), error), status },
     }));
   try {
     for (let i = 0; i < event.taskIds.length; i += DESCRIBE_TASKS_BATCH) {
@@ -194,14 +236,14 @@ async function describeBatch(
     }
   } catch (error) {
     if (signal?.aborted) {
-      return failAll({
+      return failAll('cancelled', {
         name: 'SessionInterrupted',
         message: 'Not started: the batch was cancelled before its tasks were described',
         hint: 'Nothing ran in these containers.',
       });
     }
     const classified = classifyAwsError(error);
-    return failAll({
+    return failAll('error', {
       name: classified.name,
       message: `DescribeTasks failed: ${classified.message}`,
       hint: awsErrorHint(classified, { cluster: event.cluster, selection: `${event.taskIds.length} tasks` }),

@@ -238,8 +238,10 @@ export interface TargetsEvent extends StepEventBase {
  * `${ExecFnArn}` in a fan-out's Map (states `<id>.Batch` and `<id>.DistBatch`): one batch.
  *
  * Runs the script in every task of `taskIds` through lib/exec's fan-out with `concurrency`
- * and `ratePerSecond`, retrying a target per `retry`. Never throws a task error: every
- * per-target failure becomes a status, so no iteration fails the Map.
+ * and `ratePerSecond`, retrying a target per `retry`. Never throws a task error for a target's
+ * failure: every per-target failure becomes a status, so no iteration fails the Map. Only when
+ * the Lambda invocation's deadline stops the batch does it throw `ExecTimeout`, its message a
+ * {@link FanOutStepValue} with the batch's `results` (docs/errors.md, "The Lambda deadline").
  */
 export interface BatchEvent extends StepEventBase {
   readonly kind: 'batch';

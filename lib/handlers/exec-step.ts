@@ -5,7 +5,15 @@ import { hintFor, runExec } from '../exec/index.ts';
 import { applyCaptures, CAPTURE_WINDOW_BYTES } from './capture.ts';
 import type { HandlerDeps, HandlerInvocation } from './deps.ts';
 import type { ExecEvent, ExecStepValue } from './events.ts';
-import { execFailure, exportEnv, failStep, smallRecord, stepError } from './internal/values.ts';
+import {
+  deadlineOf,
+  execFailure,
+  exportEnv,
+  failStep,
+  INTERRUPT_DRAIN_MS,
+  smallRecord,
+  stepError,
+} from './internal/values.ts';
 import { OutputNotStoredError } from './output-store.ts';
 
 /**
@@ -19,6 +27,11 @@ import { OutputNotStoredError } from './output-store.ts';
  * `status: 'failed'` and captures at their defaults; a failure of the selection (NoTargets, a
  * missing container, an AWS error of ListTasks/DescribeTasks) fails the step the same way,
  * without a record.
+ *
+ * When `invocation.signal` aborts with an `InvocationDeadline` (the Lambda wrapper's, before the
+ * function's timeout), the command is sent Ctrl-C, its last output is read until the agent
+ * closes the channel (at most {@link INTERRUPT_DRAIN_MS}), the output is published whole, and
+ * the step fails with `ExecTimeout`: the value keeps the tail so far and `exitCode: null`.
  *
  * @example
  * const value = await runExecStep(event, { ecs, kms, outputStore: createDirectoryOutputStore(dir) });
@@ -47,6 +60,7 @@ export async function runExecStep(
         timeoutMs: event.timeoutMs,
         tailBytes: CAPTURE_WINDOW_BYTES,
         sinkDir: staged.dir,
+        interruptDrainMs: INTERRUPT_DRAIN_MS,
         ...(invocation.signal ? { signal: invocation.signal } : {}),
         ...(onResult ? { onResult: (result) => onResult(result, 1) } : {}),
       },
@@ -59,7 +73,14 @@ export async function runExecStep(
       },
     ));
   } catch (error) {
-    const failure = execFailure(error);
+    const deadline = deadlineOf(invocation.signal);
+    const failure = deadline
+      ? {
+          name: 'ExecTimeout' as const,
+          message: `Not started: ${deadline.message} while the step's target was being resolved`,
+          hint: 'Nothing ran in any container. Raise the exec function’s timeout, or retry the step.',
+        }
+      : execFailure(error);
     throw failStep(failure.name, {
       status: 'failed',
       exitCode: null,
@@ -115,7 +136,9 @@ export async function runExecStep(
     message: `The exec ended with status ${record.status} and no error`,
     hint: '',
   };
-  throw failStep(error.name, {
+  // Out of time before the command started (polling a target that is not connected, say).
+  const name = deadlineOf(invocation.signal) && record.status === 'cancelled' ? 'ExecTimeout' : error.name;
+  throw failStep(name, {
     status: 'failed',
     exitCode: record.exitCode,
     outputs: applyCaptures(event.captures, undefined).values,

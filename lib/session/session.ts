@@ -100,6 +100,14 @@ export interface SessionOptions {
    * @default 500
    */
   readonly interruptGraceMs?: number;
+  /**
+   * After an interrupt's Ctrl-C, keep reading the command's last output until `channel_closed`
+   * (the agent sends it once the command has ended) for at most this long, instead of closing
+   * at the Ctrl-C's acknowledgement: the output then holds every byte the agent sent. 0 closes
+   * at the acknowledgement (or after `interruptGraceMs`).
+   * @default 0
+   */
+  readonly interruptDrainMs?: number;
   /** Aborts the session (after the best-effort Ctrl-C). */
   readonly signal?: AbortSignal;
   /** @default - a WebSocket ({@link connectWebSocket}) */
@@ -150,6 +158,7 @@ const DEFAULTS = {
   totalTimeoutMs: 3_600_000,
   handshakeTimeoutMs: 15_000,
   interruptGraceMs: 500,
+  interruptDrainMs: 0,
   connect: connectWebSocket,
   clock: systemClock,
   randomUUID: cryptoRandomUUID,
@@ -173,6 +182,7 @@ const OPTION_KEYS: readonly (keyof SessionOptions)[] = [
   'totalTimeoutMs',
   'handshakeTimeoutMs',
   'interruptGraceMs',
+  'interruptDrainMs',
   'signal',
   'connect',
   'clock',
@@ -383,13 +393,16 @@ class SessionRun {
       this.#lastActivityAt = now;
       switch (message.messageType) {
         case MessageType.OutputStreamData:
-          if (this.#phase === 'open') this.#onStreamMessage(message, now);
+          if (this.#reading()) this.#onStreamMessage(message, now);
           return;
         case MessageType.Acknowledge:
           this.#onAcknowledge(message);
           return;
         case MessageType.ChannelClosed:
-          if (this.#phase === 'open') this.#onChannelClosed(message);
+          if (this.#phase === 'interrupting' && this.#options.interruptDrainMs > 0) {
+            // The interrupted command has ended and every byte before channel_closed was read.
+            this.#finish(this.#pendingError);
+          } else if (this.#phase === 'open') this.#onChannelClosed(message);
           return;
         default:
           // start_publication / pause_publication are for the agent; unknown types are logged
@@ -412,7 +425,7 @@ class SessionRun {
 
   /** Processes every message that is next in sequence, unless a handshake step is pending. */
   #pump(): void {
-    while (!this.#paused && this.#phase === 'open') {
+    while (!this.#paused && this.#reading()) {
       const message = this.#incoming.next();
       if (message === undefined) return;
       this.#frames++;
@@ -590,7 +603,11 @@ class SessionRun {
     const sequenceNumber = content.AcknowledgedMessageSequenceNumber;
     if (!this.#outgoing.acknowledge(sequenceNumber)) return;
     this.#scheduleResend();
-    if (this.#phase === 'interrupting' && sequenceNumber === this.#interruptSequenceNumber) {
+    if (
+      this.#phase === 'interrupting' &&
+      sequenceNumber === this.#interruptSequenceNumber &&
+      this.#options.interruptDrainMs === 0
+    ) {
       this.#finish(this.#pendingError);
     }
   }
@@ -679,8 +696,14 @@ class SessionRun {
 
   /**
    * Ends the session with `error`. For timeouts and aborts (`interrupt`), first sends Ctrl-C
-   * when input can reach the command, and waits up to `interruptGraceMs` for its ack.
+   * when input can reach the command, and waits up to `interruptGraceMs` for its ack (with
+   * `interruptDrainMs`, up to that long for `channel_closed`, reading output meanwhile).
    */
+  /** Whether output is read: while open, and while an interrupted command's last output drains. */
+  #reading(): boolean {
+    return this.#phase === 'open' || (this.#phase === 'interrupting' && this.#options.interruptDrainMs > 0);
+  }
+
   #fail(error: unknown, interrupt = false): void {
     if (this.#phase === 'done' || this.#phase === 'interrupting') return;
     const inputAccepted = !this.#handshakeStarted || this.#handshakeComplete;
@@ -697,7 +720,11 @@ class SessionRun {
       this.#finish(error);
       return;
     }
-    this.#graceTimer = this.#clock.setTimeout(() => this.#finish(error), this.#options.interruptGraceMs);
+    const { interruptDrainMs, interruptGraceMs } = this.#options;
+    this.#graceTimer = this.#clock.setTimeout(
+      () => this.#finish(error),
+      interruptDrainMs > 0 ? interruptDrainMs : interruptGraceMs,
+    );
   }
 
   #finish(error?: unknown): void {
@@ -766,9 +793,10 @@ function resolveOptions(options: SessionOptions): ResolvedOptions {
     'totalTimeoutMs',
     'handshakeTimeoutMs',
     'interruptGraceMs',
+    'interruptDrainMs',
   ] as const) {
     const value = resolved[key];
-    const min = key === 'interruptGraceMs' ? 0 : 1;
+    const min = key === 'interruptGraceMs' || key === 'interruptDrainMs' ? 0 : 1;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_TIMER_MS) {
       throw new RangeError(
         `SessionOptions.${key} must be an integer number of milliseconds from ${min} to ${MAX_TIMER_MS}; received ${String(value)}`,

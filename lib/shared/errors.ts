@@ -61,3 +61,25 @@ export class TaskError extends Error {
     this.name = name;
   }
 }
+
+/**
+ * The abort reason of a run whose time is up from outside its own timeouts: the Lambda
+ * invocation that runs it is about to reach the function's timeout. lib/exec reports a command
+ * it interrupts for this reason as `timed_out` (`ExecTimeout`), not as a cancellation, and the
+ * handler cores fail the step with `ExecTimeout` (docs/errors.md, "The Lambda deadline").
+ */
+export class InvocationDeadline extends Error {
+  override readonly name = 'InvocationDeadline';
+  /** How long before the invocation's end the run was stopped, ms. */
+  readonly marginMs: number;
+
+  constructor(marginMs: number) {
+    super(`the Lambda invocation reaches its timeout in ${Math.round(marginMs / 1000)} s`);
+    this.marginMs = marginMs;
+  }
+}
+
+/** Whether an abort reason is an {@link InvocationDeadline} (by name, so a second bundled copy counts). */
+export function isInvocationDeadline(reason: unknown): reason is InvocationDeadline {
+  return reason instanceof Error && reason.name === 'InvocationDeadline';
+}

@@ -204,6 +204,36 @@ describe('runSession timeouts and abort', () => {
     expect(isCtrlC(agent)).toBe(true);
   });
 
+  it('with interruptDrainMs, reads the output the command prints after its Ctrl-C until channel_closed', async () => {
+    // Arrange
+    const agent = new FakeAgent();
+    agent.onOpen = () => agent.sendOutput(0, 'running');
+    const controller = new AbortController();
+    const run = startSession(agent, { signal: controller.signal, interruptDrainMs: 60_000 });
+    await agent.waitFor(() => agent.inputs.length === 1, 'the size');
+    // Act: the agent acks the Ctrl-C, then sends what the command printed as it died, then closes.
+    controller.abort(new Error('deadline'));
+    await agent.waitFor(() => isCtrlC(agent), 'the Ctrl-C');
+    agent.sendOutput(1, ' ^C');
+    await agent.waitFor(() => agent.ackedSequenceNumbers.includes(1), 'the ack of the last output');
+    agent.sendChannelClosed('');
+    const { error } = await run.outcome;
+    // Assert: the abort is still the outcome, and no byte sent before channel_closed was lost.
+    expect(error).toMatchObject({ code: 'ABORTED' });
+    expect(run.output().toString()).toBe('running ^C');
+  });
+
+  it("without interruptDrainMs, closes at the Ctrl-C's ack and reads nothing after it", async () => {
+    const agent = new FakeAgent();
+    agent.onOpen = () => agent.sendOutput(0, 'running');
+    const controller = new AbortController();
+    const run = startSession(agent, { signal: controller.signal });
+    await agent.waitFor(() => agent.inputs.length === 1, 'the size');
+    controller.abort(new Error('cancel'));
+    const { error } = await run.outcome;
+    expect(error).toMatchObject({ code: 'ABORTED', bytesReceived: 7 });
+  });
+
   it('counts messages a transport delivers inside listen() as the first output', async () => {
     // Arrange
     const clock = new FakeClock();

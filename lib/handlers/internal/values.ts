@@ -3,7 +3,12 @@
  * step's value as a task error's message.
  */
 import { ExecError, type ExecErrorInfo, type ExecResult, ExecUsageError } from '../../exec/index.ts';
-import { TaskError, type TaskErrorName } from '../../shared/index.ts';
+import {
+  type InvocationDeadline,
+  isInvocationDeadline,
+  TaskError,
+  type TaskErrorName,
+} from '../../shared/index.ts';
 import type { JsonScalar, StepError, StepValue } from '../events.ts';
 
 /**
@@ -11,6 +16,19 @@ import type { JsonScalar, StepError, StepValue } from '../events.ts';
  * the message stays below this so the envelope around it fits too.
  */
 export const MAX_ERROR_MESSAGE_CHARS = 30_000;
+
+/**
+ * How long an interrupted command's last output is read after its Ctrl-C (the session waits for
+ * the agent's `channel_closed`), so the output file holds every byte the agent sent. Well inside
+ * the margin the Lambda wrappers leave before the function's timeout (15 s).
+ */
+export const INTERRUPT_DRAIN_MS = 5_000;
+
+/** The invocation's deadline, when `signal` was aborted by it. */
+export function deadlineOf(signal: AbortSignal | undefined): InvocationDeadline | undefined {
+  const reason: unknown = signal?.aborted ? signal.reason : undefined;
+  return isInvocationDeadline(reason) ? reason : undefined;
+}
 
 /** Bound on each text field of an error (AWS messages can be long). */
 const MAX_ERROR_TEXT_CHARS = 4_000;
