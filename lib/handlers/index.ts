@@ -49,6 +49,7 @@ export { CATALOG_ENV, catalogEntry, parseCatalog } from './catalog.ts';
 export { checkRunbookInput, invokeCheckInputFn, runbookInputProblems } from './check-input.ts';
 export { type CreateHandlerDepsOptions, createHandlerDeps } from './create-deps.ts';
 export type { HandlerDeps, HandlerInvocation } from './deps.ts';
+export { EDGE_ERROR_HINTS, toTaskError } from './edge-errors.ts';
 export type * from './events.ts';
 export { runExecStep } from './exec-step.ts';
 export { type PendingApproval, pendingApprovals, readHistory, stepValuesOf } from './execution-history.ts';

@@ -150,8 +150,11 @@ describe('lambdas/check-input', () => {
       parameters: [{ name: 'days', type: 'int' }],
       input: {},
     };
-    await expect(handler(event, lambdaContext(30_000))).rejects.toThrow(
-      /parameters\[0\]\.type: received "int"/,
-    );
+    const error = await handler(event, lambdaContext(30_000)).catch((e: Error) => e);
+    // Mapped at the edge: InvalidInput, its message a step value naming each field.
+    expect((error as Error).name).toBe('InvalidInput');
+    const value = JSON.parse((error as Error).message);
+    expect(value.error.message).toMatch(/parameters\[0\]\.type: received "int"/);
+    expect(value.problems.map((p: { field: string }) => p.field)).toContain('parameters[0].type');
   });
 });
