@@ -10,6 +10,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { benchCli } from './cli.ts';
 import { benchExec } from './exec.ts';
+import { benchExecBatch } from './exec-batch.ts';
 import { benchLambda } from './lambda.ts';
 import { BenchResults } from './results.ts';
 import { benchCompile } from './runbook.ts';
@@ -24,6 +25,7 @@ const BENCHES: Record<string, (results: BenchResults) => Promise<void>> = {
   'runner.fanout': benchRunner,
   'cli.startup': benchCli,
   'lambda.exec': benchLambda,
+  'lambda.exec.batch25': benchExecBatch,
   s3store: benchS3Store,
 };
 

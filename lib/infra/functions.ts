@@ -46,11 +46,14 @@ export const FUNCTION_SPECS: readonly FunctionSpec[] = [
     name: 'exec',
     description: 'Runs a step command in one ECS task, or a batch of tasks, over ECS Exec',
     placeholder: 'ExecFnArn',
-    memoryMb: 1024,
+    // One vCPU: a batch of 25 sessions at the agent's pace needs about 1.2 vCPU of decoding and
+    // acknowledging (bench/exec-batch.ts, docs/deploy.md "The exec function's memory"), and
+    // Node.js runs it on one thread, so past one vCPU little is gained.
+    memoryMb: 1769,
     timeoutSeconds: 900,
     // Full outputs are staged in /tmp until the batch's records are final and uploaded (up to
     // 25 targets' outputs at once): Lambda's largest /tmp, so no output size short of it fails.
-    // Storage over 512 MB costs about 2 % of the function's GB-seconds at 1,024 MB.
+    // Storage over 512 MB costs about 1 % of the function's GB-seconds at 1,769 MB.
     ephemeralStorageMb: 10_240,
   },
   {

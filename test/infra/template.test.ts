@@ -131,7 +131,7 @@ describe('RunbooksStack', () => {
       synth.template.hasResourceProperties('AWS::Lambda::Function', {
         Description: Match.stringLikeRegexp('ECS Exec'),
         Timeout: 900,
-        MemorySize: 1024,
+        MemorySize: 1769,
       });
     });
 
