@@ -14,7 +14,7 @@ const execEvent = {
   ],
 };
 
-function valueOf(error: TaskError) {
+function stepValueOf(error: TaskError) {
   expect(error).toBeInstanceOf(TaskError);
   expect(TASK_ERROR_NAMES).toContain(error.name);
   return JSON.parse(error.message);
@@ -38,7 +38,7 @@ describe('toTaskError', () => {
   it('wraps a named error whose message is text (an ExecError) in a step value, hint kept', () => {
     const mapped = toTaskError(new ExecError('NoTargets', 'nothing matched', 'list the tasks'), execEvent);
     expect(mapped.name).toBe('NoTargets');
-    expect(valueOf(mapped)).toEqual({
+    expect(stepValueOf(mapped)).toEqual({
       status: 'failed',
       exitCode: null,
       outputs: { percent: 7 },
@@ -53,7 +53,7 @@ describe('toTaskError', () => {
     ];
     const mapped = toTaskError(new InvalidInputError('exec event', problems), { kind: 'exec' });
     expect(mapped.name).toBe('InvalidInput');
-    const value = valueOf(mapped);
+    const value = stepValueOf(mapped);
     expect(value.error.message).toContain('timeoutMs: received -1');
     expect(value.problems.map((p: { field: string }) => p.field)).toEqual(['target', 'timeoutMs']);
   });
@@ -66,7 +66,7 @@ describe('toTaskError', () => {
   ])('maps an AWS SDK error (%s) by lib/exec’s classification, AWS’s message kept', (_, error, name) => {
     const mapped = toTaskError(error, { kind: 'summary' });
     expect(mapped.name).toBe(name);
-    const value = valueOf(mapped);
+    const value = stepValueOf(mapped);
     expect(value.error.message).toContain(`${error.name} happened`);
     expect(value.outputs).toEqual({ total: 0, succeeded: 0, failed: 0 });
   });
@@ -74,7 +74,7 @@ describe('toTaskError', () => {
   it('maps anything else (a bug) to ServerException, its name and message kept', () => {
     const mapped = toTaskError(new TypeError("Cannot read properties of undefined (reading 'x')"), 'junk');
     expect(mapped.name).toBe('ServerException');
-    const value = valueOf(mapped);
+    const value = stepValueOf(mapped);
     expect(value.error.message).toBe(
       "Internal error: TypeError: Cannot read properties of undefined (reading 'x')",
     );
@@ -86,7 +86,7 @@ describe('toTaskError', () => {
     controller.abort(new InvocationDeadline(15_000));
     const late = toTaskError(new Error('socket hang up'), execEvent, controller.signal);
     expect(late.name).toBe('ExecTimeout');
-    expect(valueOf(late).error.message).toContain('socket hang up');
+    expect(stepValueOf(late).error.message).toContain('socket hang up');
     expect(toTaskError('a string', execEvent).name).toBe('ServerException');
   });
 });
