@@ -5,8 +5,11 @@
  * `logMetrics` under the dimensions `service`, `runbook` and `step`.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { ExecResult } from '../../lib/exec/index.ts';
+import type { HandlerInvocation } from '../../lib/handlers/index.ts';
 import { metrics } from './with-defaults.ts';
+
+/** A target's record, as the cores hand it to `onResult`. */
+type ExecResult = Parameters<NonNullable<HandlerInvocation['onResult']>>[0];
 
 /** The metric names (docs/deploy.md, "Metrics"). */
 export const EXEC_METRICS = {

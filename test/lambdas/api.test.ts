@@ -96,13 +96,39 @@ describe('lambdas/api handler', () => {
 
   it('reports a failing Step Functions call with 500 and no detail', async () => {
     sfn.on(StartExecutionCommand).rejects(new Error('AccessDeniedException: not authorized on arn:…'));
-    const response = await handler(
-      restEvent('POST', '/runbooks/flush-cache/executions', '{"reason":"abc"}', {
-        'content-type': 'application/json',
-      }),
-      context,
-    );
+    const lines: string[] = [];
+    const capture = (chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split('\n'));
+      return true;
+    };
+    const spies = [
+      vi.spyOn(process.stdout, 'write').mockImplementation(capture),
+      vi.spyOn(process.stderr, 'write').mockImplementation(capture),
+    ];
+    let response: Awaited<ReturnType<Handler>>;
+    try {
+      response = await handler(
+        restEvent('POST', '/runbooks/flush-cache/executions', '{"reason":"abc"}', {
+          'content-type': 'application/json',
+        }),
+        context,
+      );
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
     expect(response.statusCode).toBe(500);
     expect(response.body).toBe('internal error');
+    // The shared composition logged it once, with the Lambda context and a name of the closed set.
+    const logged = lines
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const failures = logged.filter((l) => l.message === 'step failed');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      level: 'ERROR',
+      errorName: 'ServerException',
+      function_request_id: 'req-1',
+    });
+    expect(String(failures[0]?.errorMessage)).toContain('AccessDeniedException: not authorized');
   });
 });
