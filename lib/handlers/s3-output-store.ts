@@ -50,7 +50,8 @@ import {
 export interface S3OutputStoreOptions {
   /**
    * The client. @default - a client made on first use with the SDK's resolution of region,
-   * credentials and endpoint (`AWS_ENDPOINT_URL_S3`), and its standard retries
+   * credentials and endpoint (`AWS_ENDPOINT_URL_S3`), its standard retries (3 attempts), and
+   * 5 s to connect and 120 s per request
    */
   readonly client?: S3Client;
   /** Where outputs are staged before their upload. @default `<os.tmpdir()>/runbook-staging` */
@@ -137,7 +138,11 @@ export function createS3OutputStore(options: S3OutputStoreOptions = {}): OutputS
       ([s3, storage]) => ({
         s3,
         Upload: storage.Upload,
-        client: options.client ?? new s3.S3Client({}),
+        // Bounded requests: a stalled connection fails (and the SDK retries it) instead of holding
+        // the invocation until Lambda ends it.
+        client:
+          options.client ??
+          new s3.S3Client({ requestHandler: { requestTimeout: 120_000, connectionTimeout: 5_000 } }),
       }),
     );
     return sdk;
